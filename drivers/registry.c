@@ -1,0 +1,44 @@
+/* The only list of drivers. A driver not built yet is listed with available = false, so that
+ * `--driver azure` answers "not yet available" rather than "unknown". When a driver lands, its
+ * placeholder here is replaced by the extern of its const struct machine_driver. */
+#include <strings.h>
+
+#include "driver.h"
+
+#define PLACEHOLDER(var, drv_name, desc, ...)                                              \
+    static const struct machine_driver var = { .name = drv_name,                           \
+                                               .description = desc " (not yet available)", \
+                                               .available = false,                         \
+                                               __VA_ARGS__ }
+
+PLACEHOLDER(libvirt_driver, "libvirt", "local virtual machines through libvirt (KVM or TCG)");
+PLACEHOLDER(aws_driver, "aws", "Amazon EC2 instances",
+            .aliases = (const char *const[]){ "amazonec2", NULL });
+PLACEHOLDER(azure_driver, "azure", "Microsoft Azure virtual machines");
+PLACEHOLDER(generic_driver, "generic", "an existing Linux host reached over SSH");
+PLACEHOLDER(none_driver, "none", "an existing engine at a URL; nothing is created");
+PLACEHOLDER(fake_driver, "fake", "an in-memory machine for tests");
+
+static const struct machine_driver *const drivers[] = {
+    &libvirt_driver, &aws_driver, &azure_driver, &generic_driver, &none_driver, &fake_driver, NULL,
+};
+
+const struct machine_driver *const *
+driver_list(void)
+{
+    return drivers;
+}
+
+const struct machine_driver *
+driver_find(const char *name)
+{
+    for (size_t i = 0; drivers[i]; i++) {
+        const struct machine_driver *d = drivers[i];
+        if (strcasecmp(d->name, name) == 0)
+            return d;
+        for (size_t j = 0; d->aliases && d->aliases[j]; j++)
+            if (strcasecmp(d->aliases[j], name) == 0)
+                return d;
+    }
+    return NULL;
+}
