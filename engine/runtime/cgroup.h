@@ -1,0 +1,76 @@
+/* Container cgroups: v2 (unified) and v1 (including hybrid hosts, where memory, cpu and pids
+ * are v1 controllers) for memory, cpu and pids limits, OOM detection, freezing and process
+ * listing. One manager per daemon detects the layout once; each container gets one cgroup
+ * named after it under a parent ("machined" by default) in every hierarchy used.
+ *
+ * The roots are configurable so tests can point the manager at a fake tree of plain folders:
+ * values are written into files created as needed, exactly as into cgroupfs. */
+#ifndef ENG_CGROUP_H
+#define ENG_CGROUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "error.h"
+
+struct eng_cgroup_limits {
+    int64_t memory;      /* bytes; 0: unlimited */
+    int64_t memory_swap; /* Docker's MemorySwap: 0 twice memory, -1 unlimited, else memory+swap */
+    int64_t nano_cpus;   /* 1e9 = one CPU; 0: none */
+    int64_t cpu_quota;   /* CpuQuota in µs per period; 0: none (NanoCpus wins when set) */
+    int64_t cpu_period;  /* CpuPeriod in µs; 0: 100000 */
+    int64_t cpu_shares;  /* CpuShares (v1 shares, mapped to a v2 weight); 0: default */
+    int64_t pids_limit;  /* PidsLimit; 0 or negative: unlimited */
+};
+
+struct eng_cgroup_options {
+    const char *v2_root;   /* use this folder as a cgroup2 tree (tests), else detect */
+    const char *v1_root;   /* use this folder's "memory", "cpu", "pids", "freezer" (tests) */
+    const char *mountinfo; /* mountinfo text to detect from; NULL: /proc/self/mountinfo */
+    const char *parent;    /* path under each hierarchy's root; NULL: "machined" */
+};
+
+struct eng_cgroup_manager;
+struct eng_cgroup;
+
+/* Detects the layout (v2 when the unified hierarchy has the memory controller, else v1) and
+ * prepares the parent cgroups. Returns NULL with an error when neither is usable. */
+struct eng_cgroup_manager *eng_cgroup_manager_new(const struct eng_cgroup_options *opts,
+                                                  struct mc_error **err);
+void eng_cgroup_manager_free(struct eng_cgroup_manager *m);
+MC_DEFINE_CLEANUP(struct eng_cgroup_manager, eng_cgroup_manager_free)
+/* 1 or 2. */
+int eng_cgroup_manager_version(const struct eng_cgroup_manager *m);
+
+/* Creates (or reuses) the cgroup of a container and writes its limits. */
+struct eng_cgroup *eng_cgroup_create(struct eng_cgroup_manager *m, const char *name,
+                                     const struct eng_cgroup_limits *limits, struct mc_error **err);
+/* The cgroup of name without creating or writing anything (cleanup after a restart). */
+struct eng_cgroup *eng_cgroup_open(struct eng_cgroup_manager *m, const char *name);
+void eng_cgroup_free(struct eng_cgroup *cg);
+MC_DEFINE_CLEANUP(struct eng_cgroup, eng_cgroup_free)
+
+/* Moves pid into the cgroup (every hierarchy). */
+int eng_cgroup_attach(struct eng_cgroup *cg, pid_t pid, struct mc_error **err);
+/* Freezes or thaws every process of the cgroup and waits until the kernel says it is done. */
+int eng_cgroup_freeze(struct eng_cgroup *cg, bool frozen, struct mc_error **err);
+/* How many processes the kernel OOM-killed in the cgroup so far. */
+int eng_cgroup_oom_kills(struct eng_cgroup *cg, uint64_t *ret, struct mc_error **err);
+/* The pids in the cgroup (host pid namespace), newly allocated. */
+int eng_cgroup_pids(struct eng_cgroup *cg, pid_t **ret, size_t *ret_n, struct mc_error **err);
+/* SIGKILLs every process left, then removes the cgroup folders; missing folders are fine. */
+int eng_cgroup_destroy(struct eng_cgroup *cg, struct mc_error **err);
+/* The cgroup's folder in the memory hierarchy (for tests and diagnostics); borrowed. */
+const char *eng_cgroup_path(const struct eng_cgroup *cg);
+
+/* Pure conversions, shared by both versions and unit-tested. */
+/* v1 cpu.shares (2..262144) to a v2 cpu.weight (1..10000), as runc does; 0 stays 0. */
+uint64_t eng_cgroup_shares_to_weight(uint64_t shares);
+/* The CFS quota and period for the limits; false when no cpu bandwidth limit is set. */
+bool eng_cgroup_cpu_max(const struct eng_cgroup_limits *l, int64_t *quota, int64_t *period);
+/* v1 memory.memsw.limit_in_bytes for the limits: -1 unlimited, 0 not to be written. */
+int64_t eng_cgroup_memsw(const struct eng_cgroup_limits *l);
+
+#endif
