@@ -1,0 +1,142 @@
+#include <string.h>
+
+#include <openssl/evp.h>
+
+#include "sshwire.h"
+#include "xalloc.h"
+
+char *
+prov_b64_encode(const void *data, size_t len)
+{
+    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
+    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
+    return out;
+}
+
+int
+prov_b64_decode(const char *s, size_t slen, uint8_t **ret, size_t *ret_len)
+{
+    while (slen > 0 && s[slen - 1] == '=')
+        slen--;
+    if (slen % 4 == 1)
+        return -1;
+    /* EVP_DecodeBlock wants whole quanta: pad back to a multiple of 4. */
+    size_t padded = (slen + 3) / 4 * 4;
+    _cleanup_free_ char *in = xmalloc(padded + 1);
+    memcpy(in, s, slen);
+    memset(in + slen, '=', padded - slen);
+    in[padded] = '\0';
+    _cleanup_free_ uint8_t *out = xmalloc(padded / 4 * 3 + 1);
+    int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)padded);
+    if (n < 0)
+        return -1;
+    n -= (int)(padded - slen);
+    *ret_len = (size_t)n;
+    *ret = TAKE_PTR(out);
+    return 0;
+}
+
+void
+prov_wire_put_u32(struct mc_buf *b, uint32_t v)
+{
+    uint8_t x[4] = { (uint8_t)(v >> 24), (uint8_t)(v >> 16), (uint8_t)(v >> 8), (uint8_t)v };
+    mc_buf_append(b, x, 4);
+}
+
+void
+prov_wire_put_string(struct mc_buf *b, const void *data, size_t len)
+{
+    prov_wire_put_u32(b, (uint32_t)len);
+    mc_buf_append(b, data, len);
+}
+
+bool
+prov_wire_get_u32(struct prov_wire *w, uint32_t *ret)
+{
+    if (w->failed || w->left < 4)
+        return !(w->failed = true);
+    *ret = (uint32_t)w->p[0] << 24 | (uint32_t)w->p[1] << 16 | (uint32_t)w->p[2] << 8 | w->p[3];
+    w->p += 4;
+    w->left -= 4;
+    return true;
+}
+
+bool
+prov_wire_get_string(struct prov_wire *w, const uint8_t **ret, size_t *ret_len)
+{
+    uint32_t n;
+    if (!prov_wire_get_u32(w, &n))
+        return false;
+    if (n > w->left)
+        return !(w->failed = true);
+    *ret = w->p;
+    *ret_len = n;
+    w->p += n;
+    w->left -= n;
+    return true;
+}
+
+bool
+prov_wire_get_string_eq(struct prov_wire *w, const char *s)
+{
+    const uint8_t *p;
+    size_t n;
+    if (!prov_wire_get_string(w, &p, &n))
+        return false;
+    return n == strlen(s) && memcmp(p, s, n) == 0;
+}
+
+void
+prov_kexinit_clear(struct prov_kexinit *k)
+{
+    free(k->kex);
+    free(k->hostkeys);
+    k->kex = k->hostkeys = NULL;
+}
+
+static char *
+get_namelist(struct prov_wire *w)
+{
+    const uint8_t *p;
+    size_t n;
+    if (!prov_wire_get_string(w, &p, &n) || memchr(p, '\0', n))
+        return NULL;
+    return xstrndup((const char *)p, n);
+}
+
+int
+prov_kexinit_parse(const uint8_t *pkt, size_t len, struct prov_kexinit *ret, struct mc_error **err)
+{
+    struct prov_wire w = { pkt, len, false };
+    uint32_t plen;
+    if (!prov_wire_get_u32(&w, &plen) || plen > 35000 || plen > w.left || plen < 1 + 1 + 16)
+        return mc_error_set(err, MC_ERR_INVALID, "The server's first packet has a bad length.");
+    uint8_t padding = w.p[0];
+    if ((size_t)padding + 1 + 1 + 16 > plen)
+        return mc_error_set(err, MC_ERR_INVALID, "The server's first packet has bad padding.");
+    if (w.p[1] != 20)
+        return mc_error_set(err, MC_ERR_INVALID,
+                            "The server's first packet is message %u, not KEXINIT (20).", w.p[1]);
+    struct prov_wire body = { w.p + 2 + 16, plen - padding - 2 - 16, false };
+    _cleanup_free_ char *kex = get_namelist(&body);
+    _cleanup_free_ char *hostkeys = get_namelist(&body);
+    if (!kex || !hostkeys)
+        return mc_error_set(err, MC_ERR_INVALID, "The server's KEXINIT is truncated.");
+    ret->kex = TAKE_PTR(kex);
+    ret->hostkeys = TAKE_PTR(hostkeys);
+    return 0;
+}
+
+bool
+prov_namelist_has(const char *list, const char *name)
+{
+    size_t n = strlen(name);
+    for (const char *p = list; p && *p;) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p = comma ? comma + 1 : NULL;
+    }
+    return false;
+}
