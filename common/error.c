@@ -21,6 +21,7 @@ static const char *const code_names[MC_ERR__MAX] = {
     [MC_ERR_REMOTE] = "remote",
     [MC_ERR_CANCELLED] = "cancelled",
     [MC_ERR_NOT_RUNNING] = "not-running",
+    [MC_ERR_NOT_MODIFIED] = "not-modified",
 };
 
 const char *

@@ -15,21 +15,22 @@
 #endif
 
 enum mc_error_code {
-    MC_ERR_FAILED = 1,  /* anything without a better code */
-    MC_ERR_INVALID,     /* malformed input: a file, a request, a flag value */
-    MC_ERR_USAGE,       /* the command line is wrong (exit code 2) */
-    MC_ERR_NOT_FOUND,   /* the named object does not exist */
-    MC_ERR_EXISTS,      /* the object exists already */
-    MC_ERR_CONFLICT,    /* the object's state forbids the action */
-    MC_ERR_UNSUPPORTED, /* the driver, host or engine cannot do this */
-    MC_ERR_TIMEOUT,     /* a deadline passed */
-    MC_ERR_IO,          /* a system call or a transport failed */
-    MC_ERR_PERMISSION,  /* refused by the operating system or a peer */
-    MC_ERR_AUTH,        /* credentials or keys were refused */
-    MC_ERR_PRECREATE,   /* a driver's pre-create check failed (exit code 3) */
-    MC_ERR_REMOTE,      /* a remote service answered with an error */
-    MC_ERR_CANCELLED,   /* interrupted by the user or a signal */
-    MC_ERR_NOT_RUNNING, /* the container or host is not running */
+    MC_ERR_FAILED = 1,   /* anything without a better code */
+    MC_ERR_INVALID,      /* malformed input: a file, a request, a flag value */
+    MC_ERR_USAGE,        /* the command line is wrong (exit code 2) */
+    MC_ERR_NOT_FOUND,    /* the named object does not exist */
+    MC_ERR_EXISTS,       /* the object exists already */
+    MC_ERR_CONFLICT,     /* the object's state forbids the action */
+    MC_ERR_UNSUPPORTED,  /* the driver, host or engine cannot do this */
+    MC_ERR_TIMEOUT,      /* a deadline passed */
+    MC_ERR_IO,           /* a system call or a transport failed */
+    MC_ERR_PERMISSION,   /* refused by the operating system or a peer */
+    MC_ERR_AUTH,         /* credentials or keys were refused */
+    MC_ERR_PRECREATE,    /* a driver's pre-create check failed (exit code 3) */
+    MC_ERR_REMOTE,       /* a remote service answered with an error */
+    MC_ERR_CANCELLED,    /* interrupted by the user or a signal */
+    MC_ERR_NOT_RUNNING,  /* the container or host is not running */
+    MC_ERR_NOT_MODIFIED, /* nothing to do: already in the asked state (HTTP 304) */
     MC_ERR__MAX
 };
 
