@@ -52,6 +52,7 @@ struct driver_option {
     const char *help;          /* one line, shown by `machine create --help` */
     const char *flag;          /* full flag name when not --<driver>-<name> (none's "url") */
     const char *metavar;       /* placeholder in help ("URL", "N", "PATH") */
+    bool secret;               /* a credential: `inspect` shows it masked, logs never show it */
 };
 
 /* Where to reach a host's sshd. */
@@ -71,6 +72,9 @@ typedef void (*driver_progress_fn)(struct driver_ctx *ctx, const char *msg);
 struct driver_ctx {
     const char *name;           /* the machine's name (an RFC 1123 label) */
     const char *dir;            /* a folder that belongs to the driver (exists, 0700) */
+    const char *certs_dir;      /* where DOCKER_CERT_PATH points (exists, 0700); drivers that
+                                   bring their own TLS material (none) put ca.pem, cert.pem and
+                                   key.pem there, others leave it to provision/ */
     const char *ssh_public_key; /* the machine's OpenSSH public key line, or NULL */
     const char *ssh_user;       /* the user the provisioner will log in as, or NULL */
     int engine_port;            /* the engine's TCP port (2376 by default) */

@@ -16,8 +16,8 @@ PLACEHOLDER(aws_driver, "aws", "Amazon EC2 instances",
             .aliases = (const char *const[]){ "amazonec2", NULL });
 PLACEHOLDER(azure_driver, "azure", "Microsoft Azure virtual machines");
 PLACEHOLDER(generic_driver, "generic", "an existing Linux host reached over SSH");
-PLACEHOLDER(none_driver, "none", "an existing engine at a URL; nothing is created");
-PLACEHOLDER(fake_driver, "fake", "an in-memory machine for tests");
+extern const struct machine_driver none_driver;
+extern const struct machine_driver fake_driver;
 
 static const struct machine_driver *const drivers[] = {
     &libvirt_driver, &aws_driver, &azure_driver, &generic_driver, &none_driver, &fake_driver, NULL,

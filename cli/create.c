@@ -1,0 +1,132 @@
+/* machine create: make a machine with a driver, then provision it (DESIGN.md §3, §4). */
+#include <string.h>
+
+#include "cli-drivers.h"
+#include "cli.h"
+#include "json.h"
+#include "util.h"
+#include "xalloc.h"
+
+static const struct cli_flag create_flags[] = {
+    { .name = "driver",
+      .short_name = 'd',
+      .type = CLI_STRING,
+      .metavar = "DRIVER",
+      .env = "MACHINE_DRIVER",
+      .dflt = DRIVER_DEFAULT,
+      .help = "the driver: libvirt, aws, azure, generic, none or fake" },
+    { .name = "no-provision",
+      .type = CLI_BOOL,
+      .help = "stop after the driver's create; 'machine provision NAME' finishes later" },
+    { .name = "engine-port",
+      .type = CLI_STRING,
+      .metavar = "PORT",
+      .dflt = "2376",
+      .help = "the engine's TCP port on the host" },
+    { .name = "tls-san",
+      .type = CLI_STRINGS,
+      .metavar = "NAME|IP",
+      .help = "an extra subject alternative name for the engine's certificate" },
+    { .name = "engine-binary",
+      .type = CLI_STRING,
+      .metavar = "PATH",
+      .env = "MACHINE_ENGINE_BINARY",
+      .help = "the machined to install (default: the one installed next to machine)" },
+    { 0 },
+};
+
+static int
+parse_port(const char *text, int *ret, struct mc_error **err)
+{
+    int port = 0;
+    if (mc_parse_int(text, &port) < 0 || port < 1 || port > 65535)
+        return mc_error_set(err, MC_ERR_USAGE, "--engine-port '%s' is not a TCP port", text);
+    *ret = port;
+    return 0;
+}
+
+/* A machine whose create is unfinished resumes with its recorded flags, so the driver flags
+ * given now are not even resolved (they may name a driver not built here). */
+static bool
+is_resumable(struct store *s, const char *name)
+{
+    _cleanup_store_machine_ struct store_machine *m = NULL;
+    _cleanup_error_ struct mc_error *e = NULL;
+    return store_machine_load(s, name, &m, &e) == 0 && m->create_state != STORE_CREATE_READY;
+}
+
+static int
+resolve(struct cli_ctx *ctx, const struct cli_args *args, struct machine_create_opts *o,
+        json_t **ret_options, struct mc_error **err)
+{
+    const struct machine_driver *d = NULL;
+    const char *driver = cli_args_get_or_default(args, "driver", ctx->getenv);
+    if (cli_driver_lookup(driver, &d, err) < 0)
+        return -1;
+    if (cli_driver_resolve(d, args, ctx->getenv, ret_options, err) < 0)
+        return -1;
+    o->driver = d->name;
+    o->options = *ret_options;
+    return 0;
+}
+
+static void
+report_done(struct cli_ctx *ctx, struct store *s, const char *name)
+{
+    _cleanup_store_machine_ struct store_machine *m = NULL;
+    _cleanup_error_ struct mc_error *e = NULL;
+    if (ctx->quiet || store_machine_load(s, name, &m, &e) < 0)
+        return;
+    if (m->create_state == STORE_CREATE_READY)
+        fprintf(ctx->err,
+                "Machine '%s' is ready. To point your shell at it: "
+                "eval \"$(machine env %s)\"\n",
+                name, name);
+    else
+        fprintf(ctx->err, "Machine '%s' is %s: run 'machine provision %s' to finish it.\n", name,
+                store_create_state_to_string(m->create_state), name);
+}
+
+static int
+create_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_args *args,
+           struct mc_error **err)
+{
+    const char *name = NULL;
+    struct store *s = NULL;
+    if (cli_one_name(ctx, cmd, args, &name, err) < 0 || store_check_name(name, err) < 0)
+        return -1;
+    struct machine_create_opts o = {
+        .name = name,
+        .no_provision = cli_args_bool(args, "no-provision", NULL),
+        .tls_san = cli_args_get_all(args, "tls-san"),
+        .engine_binary = cli_args_get(args, "engine-binary", ctx->getenv),
+        .progress = cli_progress,
+        .userdata = ctx,
+    };
+    if (parse_port(cli_args_get_or_default(args, "engine-port", NULL), &o.engine_port, err) < 0)
+        return -1;
+    if (cli_store(ctx, &s, err) < 0)
+        return -1;
+    _cleanup_json_ json_t *options = NULL;
+    if (!is_resumable(s, name) && resolve(ctx, args, &o, &options, err) < 0)
+        return mc_error_prefix(err, "create '%s': ", name);
+    if (machine_create(s, &o, err) < 0)
+        return -1;
+    report_done(ctx, s, name);
+    return 0;
+}
+
+const struct cli_command cli_cmd_create = {
+    .name = "create",
+    .usage = "[OPTIONS] [NAME]",
+    .summary = "Create a machine",
+    .description =
+            "Creates a machine with the chosen driver, then provisions it (installs and starts "
+            "the engine) unless\n--no-provision is given. A create that was interrupted or "
+            "failed resumes when run again, with\nthe flags it was first given; a machine that "
+            "is ready is refused. Driver options are flags\n--DRIVER-OPTION or variables "
+            "MACHINE_DRIVER_OPTION (a flag beats its variable, which beats the default).",
+    .flags = create_flags,
+    .run = create_run,
+    .more_flags = cli_driver_flags,
+};

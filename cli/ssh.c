@@ -1,0 +1,166 @@
+/* machine ssh, machine scp: OpenSSH's ssh and scp, with the machine's key, its pinned host key
+ * and its SSH address from the driver. */
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "fs.h"
+#include "strv.h"
+#include "util.h"
+#include "xalloc.h"
+
+struct ssh_dest {
+    struct driver_ssh_target target;
+    char *key;
+    char *known_hosts;
+};
+
+static void
+ssh_dest_clear(struct ssh_dest *d)
+{
+    driver_ssh_target_clear(&d->target);
+    free(d->key);
+    free(d->known_hosts);
+}
+
+static int
+ssh_dest(struct cli_ctx *ctx, const char *name, struct ssh_dest *ret, struct mc_error **err)
+{
+    struct store *s = NULL;
+    _cleanup_machine_ struct machine_handle *h = NULL;
+    if (cli_store(ctx, &s, err) < 0 || machine_open(s, name, false, &h, err) < 0)
+        return -1;
+    if (driver_get_ssh_target(h->driver, &h->ctx, &ret->target, err) < 0)
+        return mc_error_prefix(err, "machine '%s': ", name);
+    ret->key = store_machine_path(s, name, "id_ed25519");
+    ret->known_hosts = store_machine_path(s, name, "known_hosts");
+    if (!mc_path_exists(ret->known_hosts))
+        return mc_error_set(err, MC_ERR_CONFLICT,
+                            "machine '%s' has no pinned host key yet ('%s'): run 'machine "
+                            "provision %s' first",
+                            name, ret->known_hosts, name);
+    return 0;
+}
+
+/* The options both ssh and scp get: our key only, and the pinned host key, strictly. */
+static void
+common_options(char ***argv, const struct ssh_dest *d)
+{
+    const char *const opts[] = { "-i", d->key,
+                                 "-o", "IdentitiesOnly=yes",
+                                 "-o", "StrictHostKeyChecking=yes",
+                                 "-o", "LogLevel=ERROR" };
+    for (size_t i = 0; i < ELEMENTSOF(opts); i++)
+        strv_add(argv, opts[i]);
+    strv_add(argv, "-o");
+    strv_push(argv, xasprintf("UserKnownHostsFile=%s", d->known_hosts));
+}
+
+static int
+exec_argv(char **argv, struct mc_error **err)
+{
+    fflush(stdout);
+    execvp(argv[0], argv);
+    return mc_error_sys(err, errno, "cannot run '%s'", argv[0]);
+}
+
+static int
+ssh_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_args *args,
+        struct mc_error **err)
+{
+    const char *name = args->positional[0] ? args->positional[0] : "default";
+    _cleanup_(ssh_dest_clear) struct ssh_dest d = { 0 };
+    if (store_check_name(name, err) < 0 || ssh_dest(ctx, name, &d, err) < 0)
+        return -1;
+    _cleanup_strv_ char **argv = strv_new();
+    strv_add(&argv, "ssh");
+    common_options(&argv, &d);
+    strv_add(&argv, "-p");
+    strv_push(&argv, xasprintf("%d", d.target.port ? d.target.port : 22));
+    strv_push(&argv, xasprintf("%s@%s", d.target.user ? d.target.user : "root", d.target.host));
+    for (size_t i = 1; args->positional[0] && args->positional[i]; i++)
+        strv_add(&argv, args->positional[i]);
+    return exec_argv(argv, err);
+}
+
+const struct cli_command cli_cmd_ssh = {
+    .name = "ssh",
+    .usage = "[NAME] [COMMAND [ARG...]]",
+    .summary = "Log into a machine with ssh, or run a command there",
+    .description = "Uses the machine's own key (machines/NAME/id_ed25519) and the host key "
+                   "pinned when it was\nprovisioned; a changed host key is refused.",
+    .stop_at_positional = true,
+    .run = ssh_run,
+};
+
+/* "NAME:PATH" → the machine's name (NULL for a local path). */
+static char *
+remote_name(const char *arg)
+{
+    const char *colon = strchr(arg, ':');
+    const char *slash = strchr(arg, '/');
+    if (!colon || (slash && slash < colon))
+        return NULL;
+    return xstrndup(arg, (size_t)(colon - arg));
+}
+
+static int
+scp_machine(char *const *paths, char **ret, struct mc_error **err)
+{
+    for (size_t i = 0; paths[i]; i++) {
+        _cleanup_free_ char *n = remote_name(paths[i]);
+        if (!n)
+            continue;
+        if (*ret && !streq(*ret, n))
+            return mc_error_set(err, MC_ERR_USAGE, "scp: one machine per copy ('%s' and '%s')",
+                                *ret, n);
+        if (!*ret)
+            *ret = TAKE_PTR(n);
+    }
+    if (!*ret)
+        return mc_error_set(err, MC_ERR_USAGE, "scp: name a machine as NAME:PATH");
+    return 0;
+}
+
+static int
+scp_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_args *args,
+        struct mc_error **err)
+{
+    _cleanup_free_ char *name = NULL;
+    _cleanup_(ssh_dest_clear) struct ssh_dest d = { 0 };
+    if (strv_length(args->positional) < 2)
+        return mc_error_set(err, MC_ERR_USAGE, "scp needs a source and a destination");
+    if (scp_machine(args->positional, &name, err) < 0 || store_check_name(name, err) < 0 ||
+        ssh_dest(ctx, name, &d, err) < 0)
+        return -1;
+    _cleanup_strv_ char **argv = strv_new();
+    strv_add(&argv, "scp");
+    common_options(&argv, &d);
+    strv_add(&argv, "-P");
+    strv_push(&argv, xasprintf("%d", d.target.port ? d.target.port : 22));
+    if (cli_args_bool(args, "recursive", NULL))
+        strv_add(&argv, "-r");
+    STRV_FOREACH (p, args->positional) {
+        _cleanup_free_ char *n = remote_name(*p);
+        if (n)
+            strv_push(&argv, xasprintf("%s@%s:%s", d.target.user ? d.target.user : "root",
+                                       d.target.host, strchr(*p, ':') + 1));
+        else
+            strv_add(&argv, *p);
+    }
+    return exec_argv(argv, err);
+}
+
+static const struct cli_flag scp_flags[] = {
+    { .name = "recursive", .short_name = 'r', .type = CLI_BOOL, .help = "copy folders" },
+    { 0 },
+};
+
+const struct cli_command cli_cmd_scp = {
+    .name = "scp",
+    .usage = "[OPTIONS] [NAME:]SRC... [NAME:]DST",
+    .summary = "Copy files to or from a machine with scp",
+    .flags = scp_flags,
+    .run = scp_run,
+};
