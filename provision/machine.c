@@ -8,7 +8,7 @@
 #include "log.h"
 #include "machine-ops.h"
 #include "provision.h"
-#include "spawn.h"
+#include "sshkey.h"
 #include "strv.h"
 #include "timeutil.h"
 #include "util.h"
@@ -203,8 +203,8 @@ machine_open(struct store *s, const char *name, bool lock, struct machine_handle
 
 /* ---- create ---- */
 
-/* The machine's SSH key pair, made once with ssh-keygen (OpenSSH's own format, which both
- * libssh2 and ssh read). A half-written pair from an interrupted create is made again. */
+/* The machine's SSH key pair, made once (sshkey.h writes both files atomically). A pair left
+ * half-made by an interrupted create is made again. */
 static int
 ensure_ssh_key(struct machine_handle *h, struct mc_error **err)
 {
@@ -212,26 +212,12 @@ ensure_ssh_key(struct machine_handle *h, struct mc_error **err)
     _cleanup_free_ char *pub = mc_path_join(h->dir, "id_ed25519.pub");
     if (mc_path_exists(key) && mc_path_exists(pub) && h->ssh_public_key)
         return 0;
-    unlink(key);
-    unlink(pub);
     _cleanup_free_ char *comment = xasprintf("machine-%s", h->rec->name);
-    char *argv[] = {
-        "ssh-keygen", "-q", "-t", "ed25519", "-N", "", "-C", comment, "-f", key, NULL
-    };
-    struct mc_spawn_opts o = { .capture = MC_SPAWN_CAPTURE_OUT | MC_SPAWN_CAPTURE_ERR,
-                               .timeout_ms = 30000 };
-    struct mc_spawn_result res = { 0 };
-    int r = mc_spawn(argv, &o, &res, err);
-    if (r == 0 && res.status != 0)
-        r = mc_error_set(err, MC_ERR_FAILED, "ssh-keygen failed (exit %d): %s", res.status,
-                         res.err ? res.err : "");
-    mc_spawn_result_free(&res);
-    if (r < 0)
+    if (prov_sshkey_generate(key, comment, err) < 0)
         return mc_error_prefix(err, "SSH key of machine '%s': ", h->rec->name);
-    mc_crashpoint("ssh-key");
     read_public_key(h);
     if (!h->ssh_public_key)
-        return mc_error_set(err, MC_ERR_FAILED, "ssh-keygen wrote no public key '%s'", pub);
+        return mc_error_set(err, MC_ERR_FAILED, "no public key was written to '%s'", pub);
     return 0;
 }
 

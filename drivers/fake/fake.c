@@ -66,8 +66,8 @@ wait_delay(struct driver_ctx *ctx, const char *slot, struct mc_error **err)
     int64_t now = mc_now_ms();
     if (ctx->deadline_ms > 0 && now + ms > ctx->deadline_ms) {
         mc_sleep_ms(ctx->deadline_ms > now ? ctx->deadline_ms - now : 0);
-        return mc_error_set(err, MC_ERR_TIMEOUT, "'%s' of machine '%s' passed its deadline",
-                            slot, ctx->name);
+        return mc_error_set(err, MC_ERR_TIMEOUT, "'%s' of machine '%s' passed its deadline", slot,
+                            ctx->name);
     }
     mc_sleep_ms(ms);
     return 0;
