@@ -40,6 +40,7 @@ driver_ssh_target_clear(struct driver_ssh_target *t)
 {
     free(t->host);
     free(t->user);
+    free(t->identity);
     memset(t, 0, sizeof(*t));
 }
 

@@ -60,6 +60,7 @@ struct driver_ssh_target {
     char *host;
     int port;
     char *user;
+    char *identity; /* the private key to log in with; NULL: the machine's own id_ed25519 */
 };
 void driver_ssh_target_clear(struct driver_ssh_target *t);
 

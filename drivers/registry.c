@@ -15,7 +15,7 @@ PLACEHOLDER(libvirt_driver, "libvirt", "local virtual machines through libvirt (
 PLACEHOLDER(aws_driver, "aws", "Amazon EC2 instances",
             .aliases = (const char *const[]){ "amazonec2", NULL });
 PLACEHOLDER(azure_driver, "azure", "Microsoft Azure virtual machines");
-PLACEHOLDER(generic_driver, "generic", "an existing Linux host reached over SSH");
+extern const struct machine_driver generic_driver;
 extern const struct machine_driver none_driver;
 extern const struct machine_driver fake_driver;
 

@@ -1,0 +1,114 @@
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "log.h"
+#include "strbuf.h"
+#include "timeutil.h"
+#include "util.h"
+#include "wait.h"
+#include "xalloc.h"
+
+MC_DEFINE_CLEANUP(CURL, curl_easy_cleanup)
+
+static bool
+permanent(const struct mc_error *e)
+{
+    return mc_error_is(e, MC_ERR_CONFLICT) || mc_error_is(e, MC_ERR_UNSUPPORTED) ||
+           mc_error_is(e, MC_ERR_INVALID);
+}
+
+int
+prov_wait_ssh(const struct prov_ssh_config *c, int64_t deadline_ms, struct prov_ssh **ret,
+              int *ret_attempts, struct mc_error **err)
+{
+    int64_t start = mc_now_ms(), delay = 50;
+    int attempts = 0;
+    for (;;) {
+        struct mc_error *e = NULL;
+        attempts++;
+        if (prov_ssh_connect(c, deadline_ms, ret, &e) == 0) {
+            if (ret_attempts)
+                *ret_attempts = attempts;
+            return 0;
+        }
+        int64_t now = mc_now_ms();
+        if (permanent(e) || now + delay >= deadline_ms) {
+            if (!permanent(e))
+                mc_error_prefix(&e, "SSH did not become usable in %.1f s (%d attempts): ",
+                                (double)(now - start) / 1000.0, attempts);
+            return mc_error_propagate(err, e);
+        }
+        log_debug("SSH attempt %d failed, retrying in %lld ms: %s", attempts, (long long)delay,
+                  e->message);
+        mc_error_free(e);
+        mc_sleep_ms(delay);
+        delay = delay * 2 > 2000 ? 2000 : delay * 2;
+    }
+}
+
+static size_t
+collect(char *p, size_t size, size_t n, void *userdata)
+{
+    mc_buf_append(userdata, p, size * n);
+    return size * n;
+}
+
+int
+prov_engine_ping(const char *host, int port, const struct prov_tls_files *tls, int64_t deadline_ms,
+                 struct mc_error **err)
+{
+    static bool inited;
+    if (!inited) {
+        curl_global_init(CURL_GLOBAL_DEFAULT);
+        inited = true;
+    }
+    _cleanup_(curl_easy_cleanupp) CURL *curl = curl_easy_init();
+    if (!curl)
+        return mc_error_set(err, MC_ERR_FAILED, "libcurl cannot make a handle");
+    _cleanup_free_ char *url = strchr(host, ':') ? xasprintf("https://[%s]:%d/_ping", host, port)
+                                                 : xasprintf("https://%s:%d/_ping", host, port);
+    _cleanup_buf_ struct mc_buf body = MC_BUF_INIT;
+    char errbuf[CURL_ERROR_SIZE] = "";
+    int64_t left = deadline_ms - mc_now_ms();
+    if (left < 1)
+        left = 1;
+    curl_easy_setopt(curl, CURLOPT_URL, url);
+    curl_easy_setopt(curl, CURLOPT_CAINFO, tls->ca);
+    curl_easy_setopt(curl, CURLOPT_SSLCERT, tls->cert);
+    curl_easy_setopt(curl, CURLOPT_SSLKEY, tls->key);
+    curl_easy_setopt(curl, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, (long)(left < 5000 ? left : 5000));
+    curl_easy_setopt(curl, CURLOPT_NOPROXY, "*");
+    curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, errbuf);
+    curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(curl, CURLOPT_WRITEDATA, &body);
+    CURLcode rc = curl_easy_perform(curl);
+    if (rc != CURLE_OK)
+        return mc_error_set(err, rc == CURLE_OPERATION_TIMEDOUT ? MC_ERR_TIMEOUT : MC_ERR_IO,
+                            "GET %s failed: %s", url, *errbuf ? errbuf : curl_easy_strerror(rc));
+    long status = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &status);
+    if (status != 200)
+        return mc_error_set(err, MC_ERR_REMOTE, "GET %s answered %ld: %.200s", url, status,
+                            body.data ? body.data : "");
+    return 0;
+}
+
+int
+prov_wait_engine(const char *host, int port, const struct prov_tls_files *tls, int64_t deadline_ms,
+                 struct mc_error **err)
+{
+    int64_t delay = 20;
+    for (;;) {
+        struct mc_error *e = NULL;
+        if (prov_engine_ping(host, port, tls, deadline_ms, &e) == 0)
+            return 0;
+        if (mc_now_ms() + delay >= deadline_ms)
+            return mc_error_propagate(err, e);
+        mc_error_free(e);
+        mc_sleep_ms(delay);
+        delay = delay * 2 > 500 ? 500 : delay * 2;
+    }
+}
