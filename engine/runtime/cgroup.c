@@ -241,6 +241,24 @@ eng_cgroup_manager_free(struct eng_cgroup_manager *m)
     free(m);
 }
 
+static int remove_dir(const char *dir, struct mc_error **err);
+
+int
+eng_cgroup_manager_remove_parent(struct eng_cgroup_manager *m, struct mc_error **err)
+{
+    const char *roots[ENG_CG__MAX] = { m->v2_root };
+    if (m->ops->version == 1)
+        memcpy(roots, m->v1_roots, sizeof(roots));
+    for (int c = 0; c < ENG_CG__MAX; c++) {
+        if (!roots[c])
+            continue;
+        _cleanup_free_ char *dir = mc_path_join(roots[c], m->parent);
+        if (remove_dir(dir, err) < 0)
+            return -1;
+    }
+    return 0;
+}
+
 int
 eng_cgroup_manager_version(const struct eng_cgroup_manager *m)
 {

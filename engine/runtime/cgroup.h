@@ -41,6 +41,8 @@ struct eng_cgroup_manager *eng_cgroup_manager_new(const struct eng_cgroup_option
                                                   struct mc_error **err);
 void eng_cgroup_manager_free(struct eng_cgroup_manager *m);
 MC_DEFINE_CLEANUP(struct eng_cgroup_manager, eng_cgroup_manager_free)
+/* Removes the manager's (empty) parent folders, e.g. after tests; -1 when one is in use. */
+int eng_cgroup_manager_remove_parent(struct eng_cgroup_manager *m, struct mc_error **err);
 /* 1 or 2. */
 int eng_cgroup_manager_version(const struct eng_cgroup_manager *m);
 
