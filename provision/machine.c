@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "certs.h"
 #include "fs.h"
 #include "json.h"
 #include "log.h"
@@ -290,7 +291,9 @@ static int
 step_provision(struct machine_handle *h, struct mc_error **err)
 {
     machine_progress(h, "Provisioning machine '%s'", h->rec->name);
-    if (prov_provision_host(h, err) < 0)
+    /* The client files first: the store CA is made here on first need. */
+    if (prov_certs_install_client(h->store, h->rec->name, err) < 0 ||
+        prov_provision_host(h, err) < 0)
         return record_failure(h, MACHINE_STEP_PROVISION, err);
     return set_step(h, STORE_CREATE_READY, MACHINE_STEP_DONE, err);
 }

@@ -6,7 +6,9 @@
  * create flags: engine_port, tls_san, engine_binary, ssh_user; the provisioner records host
  * facts in the "host" section) and machine_save(h) persists it. Files: machines/NAME/id_ed25519
  * (+ .pub, made by machine_create before the driver runs), machines/NAME/known_hosts,
- * machines/NAME/server.pem and server-key.pem; certificates come from certs.h.
+ * machines/NAME/server.pem and server-key.pem; certificates come from certs.h
+ * (prov_certs_issue_server). Before prov_provision_host runs, machine-ops has made the store CA
+ * if needed and copied the client files into machines/NAME/certs (prov_certs_install_client).
  *
  * The provisioner implements these; until it lands, provision-pending.c answers each with
  * MC_ERR_UNSUPPORTED and an honest message. */
