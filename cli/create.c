@@ -32,8 +32,40 @@ static const struct cli_flag create_flags[] = {
       .metavar = "PATH",
       .env = "MACHINE_ENGINE_BINARY",
       .help = "the machined to install (default: the one installed next to machine)" },
+    { .name = "engine-opt",
+      .type = CLI_STRINGS,
+      .metavar = "KEY=VALUE",
+      .help = "a key of the engine's config.json (data-root=/srv/machined, live-restore=true)" },
+    { .name = "engine-label",
+      .type = CLI_STRINGS,
+      .metavar = "KEY=VALUE",
+      .help = "a label of the engine" },
+    { .name = "engine-env",
+      .type = CLI_STRINGS,
+      .metavar = "NAME=VALUE",
+      .help = "an environment variable of the engine's service (HTTP_PROXY=...)" },
+    { .name = "ssh-timeout",
+      .type = CLI_STRING,
+      .metavar = "DURATION",
+      .dflt = "60s",
+      .help = "how long to wait for the host's SSH (each connection to it, too)" },
+    { .name = "provision-timeout",
+      .type = CLI_STRING,
+      .metavar = "DURATION",
+      .dflt = "120s",
+      .help = "the limit of each provisioning step (upload, service start, engine answer...)" },
     { 0 },
 };
+
+static int
+parse_timeout(const struct cli_args *args, const char *flag, int64_t *ret, struct mc_error **err)
+{
+    const char *text = cli_args_get_or_default(args, flag, NULL);
+    if (mc_parse_duration_ms(text, ret) < 0 || *ret <= 0)
+        return mc_error_set(err, MC_ERR_USAGE, "--%s '%s' is not a duration (30s, 2m, 1500ms)",
+                            flag, text);
+    return 0;
+}
 
 static int
 parse_port(const char *text, int *ret, struct mc_error **err)
@@ -100,10 +132,15 @@ create_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_
         .no_provision = cli_args_bool(args, "no-provision", NULL),
         .tls_san = cli_args_get_all(args, "tls-san"),
         .engine_binary = cli_args_get(args, "engine-binary", ctx->getenv),
+        .engine_opts = cli_args_get_all(args, "engine-opt"),
+        .engine_labels = cli_args_get_all(args, "engine-label"),
+        .engine_env = cli_args_get_all(args, "engine-env"),
         .progress = cli_progress,
         .userdata = ctx,
     };
-    if (parse_port(cli_args_get_or_default(args, "engine-port", NULL), &o.engine_port, err) < 0)
+    if (parse_port(cli_args_get_or_default(args, "engine-port", NULL), &o.engine_port, err) < 0 ||
+        parse_timeout(args, "ssh-timeout", &o.ssh_timeout_ms, err) < 0 ||
+        parse_timeout(args, "provision-timeout", &o.provision_timeout_ms, err) < 0)
         return -1;
     if (cli_store(ctx, &s, err) < 0)
         return -1;

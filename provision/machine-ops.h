@@ -19,6 +19,9 @@
 
 /* The engine's TCP port when --engine-port is not given. */
 #define MACHINE_ENGINE_PORT 2376
+/* --ssh-timeout and --provision-timeout when not given (documented in machine-create(1)). */
+#define MACHINE_SSH_TIMEOUT_MS       60000
+#define MACHINE_PROVISION_TIMEOUT_MS 120000
 
 /* Create steps, recorded in config.create.step. */
 #define MACHINE_STEP_RECORD        "record"
@@ -31,13 +34,18 @@ typedef void (*machine_progress_fn)(void *userdata, const char *msg);
 
 struct machine_create_opts {
     const char *name;
-    const char *driver;        /* a driver name or alias */
-    const json_t *options;     /* the resolved driver options (see struct driver_option) */
-    bool no_provision;         /* stop after the driver's create */
-    int engine_port;           /* 0: MACHINE_ENGINE_PORT */
-    char *const *tls_san;      /* extra SANs for the server certificate, or NULL */
-    const char *engine_binary; /* the machined to upload; NULL: the one next to machine */
-    const char *ssh_user;      /* the user to provision as; NULL: the driver's */
+    const char *driver;           /* a driver name or alias */
+    const json_t *options;        /* the resolved driver options (see struct driver_option) */
+    bool no_provision;            /* stop after the driver's create */
+    int engine_port;              /* 0: MACHINE_ENGINE_PORT */
+    char *const *tls_san;         /* extra SANs for the server certificate, or NULL */
+    const char *engine_binary;    /* the machined to upload; NULL: the one next to machine */
+    const char *ssh_user;         /* the user to provision as; NULL: the driver's */
+    char *const *engine_opts;     /* --engine-opt KEY=VALUE (config.json keys), or NULL */
+    char *const *engine_labels;   /* --engine-label KEY=VALUE, or NULL */
+    char *const *engine_env;      /* --engine-env NAME=VALUE, or NULL */
+    int64_t ssh_timeout_ms;       /* 0: MACHINE_SSH_TIMEOUT_MS */
+    int64_t provision_timeout_ms; /* each provisioning step; 0: MACHINE_PROVISION_TIMEOUT_MS */
     machine_progress_fn progress;
     void *userdata;
 };
@@ -58,6 +66,7 @@ struct machine_handle {
     char *ssh_public_key;
     machine_progress_fn progress;
     void *userdata;
+    bool purge; /* rm --purge: the engine's data root goes too (provisioned hosts) */
 };
 
 /* Opens machine name. With lock, takes the machine's lock (waiting) and makes its folders.
@@ -96,6 +105,11 @@ int machine_create(struct store *s, const struct machine_create_opts *o, struct 
 int machine_remove(struct store *s, const char *name, bool force, machine_progress_fn progress,
                    void *userdata, struct mc_error **err);
 
+/* machine_remove, and on a provisioned host the engine's data root (images, containers,
+ * volumes) too: `rm --purge`. */
+int machine_purge(struct store *s, const char *name, bool force, machine_progress_fn progress,
+                  void *userdata, struct mc_error **err);
+
 /* Power actions. An empty driver slot falls back to the provisioner's engine action for
  * drivers that provision (generic), and restart falls back to stop + start. start and restart
  * record the engine URL again and re-issue certificates when the address changed. */
@@ -114,7 +128,9 @@ int machine_act(struct store *s, const char *name, enum machine_action a,
 int machine_provision(struct store *s, const char *name, machine_progress_fn progress,
                       void *userdata, struct mc_error **err);
 
-/* Live queries through the driver, bounded by deadline_ms (mc_now_ms() based; 0: none). */
+/* Live queries through the driver, bounded by deadline_ms (mc_now_ms() based; 0: none). A
+ * provisioning driver without get_state (generic) is asked through its engine instead:
+ * Running when it answers, Stopped when it does not. */
 int machine_get_state(struct machine_handle *h, int64_t deadline_ms, enum driver_state *ret,
                       struct mc_error **err);
 char *machine_get_ip(struct machine_handle *h, int64_t deadline_ms, struct mc_error **err);

@@ -232,6 +232,15 @@ flags_json(const struct machine_create_opts *o)
     json_object_set_new(f, "tls_san", mc_json_from_strv(o->tls_san));
     mc_json_set_str(f, "engine_binary", o->engine_binary);
     mc_json_set_str(f, "ssh_user", o->ssh_user);
+    json_object_set_new(f, "engine_opt", mc_json_from_strv(o->engine_opts));
+    json_object_set_new(f, "engine_label", mc_json_from_strv(o->engine_labels));
+    json_object_set_new(f, "engine_env", mc_json_from_strv(o->engine_env));
+    json_object_set_new(
+            f, "ssh_timeout_ms",
+            json_integer(o->ssh_timeout_ms ? o->ssh_timeout_ms : MACHINE_SSH_TIMEOUT_MS));
+    json_object_set_new(f, "provision_timeout_ms",
+                        json_integer(o->provision_timeout_ms ? o->provision_timeout_ms
+                                                             : MACHINE_PROVISION_TIMEOUT_MS));
     return f;
 }
 
@@ -440,9 +449,9 @@ remove_broken(struct store *s, const char *name, struct mc_error *cause, bool fo
     return store_machine_remove(s, name, err);
 }
 
-int
-machine_remove(struct store *s, const char *name, bool force, machine_progress_fn progress,
-               void *userdata, struct mc_error **err)
+static int
+remove_machine(struct store *s, const char *name, bool force, bool purge,
+               machine_progress_fn progress, void *userdata, struct mc_error **err)
 {
     _cleanup_close_ int fd = store_lock_machine(s, name, -1, err);
     if (fd < 0)
@@ -463,6 +472,7 @@ machine_remove(struct store *s, const char *name, bool force, machine_progress_f
     _cleanup_machine_ struct machine_handle *h = handle_new(s, rec, d, TAKE_FD(fd));
     h->progress = progress;
     h->userdata = userdata;
+    h->purge = purge;
     machine_progress(h, "Removing machine '%s'", name);
     _cleanup_error_ struct mc_error *rm_err = NULL;
     if (remove_resources(h, force, &rm_err) < 0) {
@@ -471,6 +481,20 @@ machine_remove(struct store *s, const char *name, bool force, machine_progress_f
         machine_progress(h, "Going on after an error (--force): %s", rm_err->message);
     }
     return store_machine_remove(s, name, err);
+}
+
+int
+machine_remove(struct store *s, const char *name, bool force, machine_progress_fn progress,
+               void *userdata, struct mc_error **err)
+{
+    return remove_machine(s, name, force, false, progress, userdata, err);
+}
+
+int
+machine_purge(struct store *s, const char *name, bool force, machine_progress_fn progress,
+              void *userdata, struct mc_error **err)
+{
+    return remove_machine(s, name, force, true, progress, userdata, err);
 }
 
 /* ---- power actions ---- */
@@ -584,6 +608,8 @@ machine_get_state(struct machine_handle *h, int64_t deadline_ms, enum driver_sta
                   struct mc_error **err)
 {
     h->ctx.deadline_ms = deadline_ms;
+    if (!h->driver->get_state && h->driver->provisions)
+        return prov_engine_state(h, deadline_ms, ret, err);
     return driver_get_state(h->driver, &h->ctx, ret, err);
 }
 

@@ -10,12 +10,14 @@
  * (prov_certs_issue_server). Before prov_provision_host runs, machine-ops has made the store CA
  * if needed and copied the client files into machines/NAME/certs (prov_certs_install_client).
  *
- * The provisioner implements these; until it lands, provision-pending.c answers each with
- * MC_ERR_UNSUPPORTED and an honest message. */
+ * Every step prints a progress line with its duration and is bounded by its own timeout
+ * (flags ssh_timeout_ms for SSH, provision_timeout_ms for each other step); a failure names
+ * the step and its real cause. */
 #ifndef MC_PROVISION_H
 #define MC_PROVISION_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "machine-ops.h"
@@ -30,6 +32,12 @@ int prov_engine_start(struct machine_handle *h, struct mc_error **err);
 int prov_engine_stop(struct machine_handle *h, struct mc_error **err);
 int prov_engine_restart(struct machine_handle *h, struct mc_error **err);
 int prov_engine_remove(struct machine_handle *h, bool force, struct mc_error **err);
+
+/* The state of a host whose driver has no get_state (generic), from its engine: Running when
+ * GET /_ping answers over mutual TLS before deadline_ms, Stopped when it does not. Never
+ * touches SSH (ls stays fast). */
+int prov_engine_state(struct machine_handle *h, int64_t deadline_ms, enum driver_state *ret,
+                      struct mc_error **err);
 
 /* `machine upgrade NAME`: replaces machined and restarts it, keeping images and containers. */
 int prov_upgrade_engine(struct machine_handle *h, struct mc_error **err);
