@@ -5,10 +5,15 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "ssh.h"
+#include "timeutil.h"
 #include "fs.h"
 #include "strv.h"
 #include "util.h"
 #include "xalloc.h"
+
+/* How long the host key check may take before OpenSSH is started. */
+#define SSH_CHECK_TIMEOUT_MS 15000
 
 struct ssh_dest {
     struct driver_ssh_target target;
@@ -24,6 +29,22 @@ ssh_dest_clear(struct ssh_dest *d)
     free(d->known_hosts);
 }
 
+/* Checks the host against the pinned key with our own SSH client first, so that a changed key
+ * is refused with machine's message (what changed, how to accept it) before OpenSSH runs. */
+static int
+check_host_key(const char *name, const struct ssh_dest *d, struct mc_error **err)
+{
+    struct prov_ssh_config c = { .host = d->target.host,
+                                 .port = d->target.port,
+                                 .user = d->target.user,
+                                 .identity = d->key,
+                                 .known_hosts = d->known_hosts };
+    _cleanup_ssh_ struct prov_ssh *ssh = NULL;
+    if (prov_ssh_connect(&c, mc_now_ms() + SSH_CHECK_TIMEOUT_MS, &ssh, err) < 0)
+        return mc_error_prefix(err, "machine '%s': ", name);
+    return 0;
+}
+
 static int
 ssh_dest(struct cli_ctx *ctx, const char *name, struct ssh_dest *ret, struct mc_error **err)
 {
@@ -33,14 +54,15 @@ ssh_dest(struct cli_ctx *ctx, const char *name, struct ssh_dest *ret, struct mc_
         return -1;
     if (driver_get_ssh_target(h->driver, &h->ctx, &ret->target, err) < 0)
         return mc_error_prefix(err, "machine '%s': ", name);
-    ret->key = store_machine_path(s, name, "id_ed25519");
+    ret->key = ret->target.identity ? xstrdup(ret->target.identity)
+                                    : store_machine_path(s, name, "id_ed25519");
     ret->known_hosts = store_machine_path(s, name, "known_hosts");
     if (!mc_path_exists(ret->known_hosts))
         return mc_error_set(err, MC_ERR_CONFLICT,
                             "machine '%s' has no pinned host key yet ('%s'): run 'machine "
                             "provision %s' first",
                             name, ret->known_hosts, name);
-    return 0;
+    return check_host_key(name, ret, err);
 }
 
 /* The options both ssh and scp get: our key only, and the pinned host key, strictly. */
@@ -88,8 +110,11 @@ const struct cli_command cli_cmd_ssh = {
     .name = "ssh",
     .usage = "[NAME] [COMMAND [ARG...]]",
     .summary = "Log into a machine with ssh, or run a command there",
-    .description = "Uses the machine's own key (machines/NAME/id_ed25519) and the host key "
-                   "pinned when it was\nprovisioned; a changed host key is refused.",
+    .description = "Uses the machine's key (machines/NAME/id_ed25519, or the key given to "
+                   "the generic driver)\nand the host key pinned when it was provisioned; a "
+                   "changed host key is refused, with\nwhat changed and how to accept it. "
+                   "Without a command, an interactive shell with a\nterminal; with one, its "
+                   "exit code is machine's.",
     .stop_at_positional = true,
     .run = ssh_run,
 };

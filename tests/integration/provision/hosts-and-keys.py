@@ -1,0 +1,88 @@
+#!/usr/bin/env python3
+"""Provisioning against real sshds: a changed host key is refused by `machine ssh` and
+`machine provision` (issue 4, done-when 2); a non-root user with passwordless sudo provisions,
+one without is stopped before anything changes (3); a host offering only RSA host keys and an
+RSA user key are refused with the reason."""
+import os
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get('MACHINE_TEST_SRCDIR', '.'), 'tests', 'hosts'))
+import hostlib  # noqa: E402
+from hostlib import ok, diag  # noqa: E402
+
+hostlib.require_root()
+hosts = hostlib.Hosts('keys')
+m = hostlib.Machine('keys')
+
+
+def changed_host_key():
+    h, = hosts.up(1, '-k')
+    rc, out, err, secs = m.create_generic('hk', h)
+    ok(rc == 0, 'create on a fresh host', err)
+    rc, out, err, _ = m.run('ssh', 'hk', 'echo', 'through-ssh')
+    ok(rc == 0 and 'through-ssh' in out, 'machine ssh runs a command with the pinned key', err)
+    rc, out, err, _ = m.run('ssh', 'hk', 'exit 7')
+    ok(rc == 7, 'machine ssh passes the exit code back (7)', 'rc=%d %s' % (rc, err))
+    hosts.run('sshd', h['name'], 'rekey')
+    rc, out, err, _ = m.run('ssh', 'hk', 'true')
+    ok(rc != 0 and 'has changed' in err and 'known_hosts' in err and 'deliberately' in err,
+       'machine ssh refuses a changed host key, saying what changed and how to accept it', err)
+    rc, out, err, _ = m.run('provision', 'hk')
+    ok(rc != 0 and 'has changed' in err and "'wait for SSH'" in err,
+       'machine provision refuses it too, naming the step', err)
+    kh = os.path.join(m.store, 'machines', 'hk', 'known_hosts')
+    os.unlink(kh)
+    rc, out, err, _ = m.run('provision', 'hk')
+    ok(rc == 0, 'after deleting the pinned key deliberately, provision pins the new one', err)
+    rc, out, err, _ = m.run('rm', '-y', 'hk')
+    ok(rc == 0, 'rm', err)
+
+
+def sudo_users():
+    good, = hosts.up(1, '-s', user='alice', sudo='nopasswd')
+    bad, = hosts.up(1, '-n', user='bob', sudo='password')
+    rc, out, err, _ = m.create_generic('alice', good, user='alice')
+    ok(rc == 0, 'a non-root user with passwordless sudo provisions', err)
+    code, ps = hosts.exec(good, 'ps -eo user,comm | grep machined')
+    ok(code == 0 and ps.split()[0] == 'root', 'the engine runs as root', ps)
+    rc, out, err, _ = m.run('rm', '-y', 'alice')
+    ok(rc == 0, 'rm through sudo', err)
+    code, left = hosts.exec(good, 'ls /usr/local/bin/machined /etc/machined 2>/dev/null')
+    ok(left.strip() == '', 'rm through sudo removed the engine', left)
+
+    rc, out, err, _ = m.create_generic('bob', bad, user='bob')
+    ok(rc != 0 and 'without a password' in err and 'Nothing was changed' in err and
+       "'host facts'" in err, 'a user without passwordless sudo is stopped at the facts', err)
+    code, state = hosts.exec(bad, 'hostname; test ! -e /usr/local/bin/machined && '
+                                  'test ! -e /etc/machined && echo untouched')
+    ok(state.split() == [bad['name'], 'untouched'],
+       'nothing changed on the host (host name, engine files)', state)
+    rec = m.record('bob')
+    ok(rec['create']['state'] == 'failed' if 'create' in rec else False,
+       "the machine is left 'failed'", str(rec.get('create')))
+    rc, out, err, _ = m.run('rm', '-y', 'bob')
+    ok(rc == 0 and 'Nothing of machine' in err, 'rm forgets it without touching the host', err)
+
+
+def rsa():
+    h, = hosts.up(1, '-r', rsa_only=True)
+    rc, out, err, secs = m.create_generic('rsahost', h, '--ssh-timeout', '20s')
+    ok(rc != 0 and 'offers only these host key types' in err and 'SHA-1' in err,
+       'a host offering only RSA host keys is refused with the reason', err)
+    ok(secs < 10, 'refused at once, not retried until the timeout (%.1f s)' % secs)
+    m.run('rm', '-y', 'rsahost')
+    key = os.path.join(m.tmp, 'id_rsa')
+    subprocess.run(['ssh-keygen', '-q', '-t', 'rsa', '-N', '', '-f', key], check=True)
+    h2, = hosts.up(1, '-q')
+    rc, out, err, _ = m.run('create', '--driver', 'generic', '--generic-ip-address', h2['ip'],
+                            '--generic-ssh-key', key, 'rsakey')
+    ok(rc != 0 and 'RSA key' in err and 'OpenSSH 8.8' in err,
+       'an RSA user key is refused with the reason', err)
+    m.run('rm', '-y', 'rsakey')
+
+
+changed_host_key()
+sudo_users()
+rsa()
+hostlib.done()
