@@ -3,6 +3,7 @@
  * placeholder here is replaced by the extern of its const struct machine_driver. */
 #include <strings.h>
 
+#include "aws.h"
 #include "driver.h"
 
 #define PLACEHOLDER(var, drv_name, desc, ...)                                              \
@@ -12,8 +13,6 @@
                                                __VA_ARGS__ }
 
 PLACEHOLDER(libvirt_driver, "libvirt", "local virtual machines through libvirt (KVM or TCG)");
-PLACEHOLDER(aws_driver, "aws", "Amazon EC2 instances",
-            .aliases = (const char *const[]){ "amazonec2", NULL });
 PLACEHOLDER(azure_driver, "azure", "Microsoft Azure virtual machines");
 extern const struct machine_driver generic_driver;
 extern const struct machine_driver none_driver;

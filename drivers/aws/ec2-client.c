@@ -68,12 +68,32 @@ aws_params_clear(struct aws_params *p)
     memset(p, 0, sizeof(*p));
 }
 
+/* Form encoding: unreserved characters kept, space as '+', every other byte as %XX. EC2 reads
+ * '+' and %20 alike; moto recomputes signatures over a body it re-encodes this way (Python's
+ * urlencode), so this is the one encoding both accept. */
+static void
+put_form(struct mc_buf *b, const char *s)
+{
+    for (const char *p = s; *p;) {
+        size_t n = strcspn(p, " ");
+        _cleanup_free_ char *e = aws_uri_encode(p, n, false);
+        mc_buf_puts(b, e);
+        p += n;
+        if (*p == ' ') {
+            mc_buf_putc(b, '+');
+            p++;
+        }
+    }
+}
+
 static void
 put_pair(struct mc_buf *b, const char *name, const char *value)
 {
-    _cleanup_free_ char *n = aws_uri_encode(name, strlen(name), false);
-    _cleanup_free_ char *v = aws_uri_encode(value, strlen(value), false);
-    mc_buf_printf(b, "%s%s=%s", b->len ? "&" : "", n, v);
+    if (b->len)
+        mc_buf_putc(b, '&');
+    put_form(b, name);
+    mc_buf_putc(b, '=');
+    put_form(b, value);
 }
 
 char *
@@ -461,4 +481,33 @@ aws_ec2_call(struct aws_ec2 *c, const char *action, const struct aws_params *par
     int r = finish(c, action, &a, started, gave_up, ret_body, ret_len, err);
     mc_buf_free(&a.body);
     return r;
+}
+
+int
+aws_http_get(const char *url, int64_t timeout_ms, char **ret, struct mc_error **err)
+{
+    _cleanup_(curl_easy_cleanupp) CURL *h = curl_easy_init();
+    if (!h)
+        return mc_error_set(err, MC_ERR_FAILED, "cannot start libcurl");
+    struct answer a = { 0 };
+    curl_easy_setopt(h, CURLOPT_URL, url);
+    curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "https");
+    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(h, CURLOPT_USERAGENT, "machine/" MC_VERSION);
+    curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
+    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(h, CURLOPT_WRITEDATA, &a);
+    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, a.curl_error);
+    curl_easy_setopt(h, CURLOPT_MAXFILESIZE, 4096L);
+    a.curl_code = curl_easy_perform(h);
+    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &a.status);
+    if (a.curl_code != CURLE_OK || a.status != 200) {
+        mc_buf_free(&a.body);
+        if (a.curl_code != CURLE_OK)
+            return mc_error_set(err, MC_ERR_IO, "cannot reach '%s': %s", url,
+                                a.curl_error[0] ? a.curl_error : curl_easy_strerror(a.curl_code));
+        return mc_error_set(err, MC_ERR_REMOTE, "'%s' answered HTTP %ld", url, a.status);
+    }
+    *ret = a.body.data ? mc_buf_steal(&a.body) : xstrdup("");
+    return 0;
 }

@@ -25,7 +25,8 @@ void aws_params_addf(struct aws_params *p, const char *name, const char *fmt, ..
 /* Adds Filter.N.Name=name and Filter.N.Value.1=value (N is the next free filter number). */
 void aws_params_filter(struct aws_params *p, const char *name, const char *value);
 void aws_params_clear(struct aws_params *p);
-/* "Action=A&Version=2016-11-15&name=value..." with each part percent-encoded (RFC 3986). */
+/* "Action=A&Version=2016-11-15&name=value..." form-encoded: RFC 3986 unreserved characters
+ * kept, space as '+', every other byte as %XX. */
 char *aws_params_encode(const char *action, const struct aws_params *p);
 
 struct aws_retry_policy {
@@ -72,5 +73,9 @@ int aws_ec2_call(struct aws_ec2 *c, const char *action, const struct aws_params 
 
 /* True when the last call failed with this AWS error code. */
 bool aws_ec2_code_is(const struct aws_ec2 *c, const char *code);
+
+/* GET url with libcurl (https only, at most 4 KiB, within timeout_ms): the body in *ret. For
+ * small services such as checkip.amazonaws.com. */
+int aws_http_get(const char *url, int64_t timeout_ms, char **ret, struct mc_error **err);
 
 #endif

@@ -83,6 +83,7 @@ static const struct field perm_fields[] = {
     F(struct aws_ip_permission, from_port, "fromPort", K_INT),
     F(struct aws_ip_permission, to_port, "toPort", K_INT),
     { "ipRanges", K_STRV, offsetof(struct aws_ip_permission, cidrs), "cidrIp", NULL, 0 },
+    { "ipv6Ranges", K_STRV, offsetof(struct aws_ip_permission, cidrs6), "cidrIpv6", NULL, 0 },
     { NULL },
 };
 static const struct spec perm_spec = { sizeof(struct aws_ip_permission), perm_fields };
@@ -114,6 +115,14 @@ static const struct field instance_fields[] = {
     { NULL },
 };
 static const struct spec instance_spec = { sizeof(struct aws_instance), instance_fields };
+
+static const struct field eni_fields[] = {
+    F(struct aws_network_interface, id, "networkInterfaceId", K_STR),
+    F(struct aws_network_interface, status, "status", K_STR),
+    F(struct aws_network_interface, instance_id, "attachment/instanceId", K_STR),
+    { NULL },
+};
+static const struct spec eni_spec = { sizeof(struct aws_network_interface), eni_fields };
 
 /* ---- walking the tree ---- */
 
@@ -502,6 +511,14 @@ aws_parse_instances(const char *action, const char *xml, size_t len, struct aws_
 }
 
 int
+aws_parse_network_interfaces(const char *xml, size_t len, struct aws_network_interface_list *ret,
+                             struct mc_error **err)
+{
+    static const char *const paths[] = { "networkInterfaceSet/item", NULL };
+    return PARSE_LIST("DescribeNetworkInterfaces", paths, &eni_spec, ret);
+}
+
+int
 aws_parse_ok(const char *action, const char *xml, size_t len, struct mc_error **err)
 {
     _cleanup_(xmlFreeDocp) xmlDoc *doc = read_answer(action, xml, len, err);
@@ -521,3 +538,4 @@ LIST_FREE(aws_image_list_free, struct aws_image_list, &image_spec)
 LIST_FREE(aws_key_pair_list_free, struct aws_key_pair_list, &key_pair_spec)
 LIST_FREE(aws_security_group_list_free, struct aws_security_group_list, &group_spec)
 LIST_FREE(aws_instance_list_free, struct aws_instance_list, &instance_spec)
+LIST_FREE(aws_network_interface_list_free, struct aws_network_interface_list, &eni_spec)

@@ -67,7 +67,8 @@ struct aws_ip_permission {
     char *protocol; /* "tcp", "-1" */
     long long from_port;
     long long to_port;
-    char **cidrs; /* NULL-terminated, or NULL */
+    char **cidrs;  /* IPv4 ranges, NULL-terminated, or NULL */
+    char **cidrs6; /* IPv6 ranges */
 };
 
 struct aws_security_group {
@@ -94,6 +95,12 @@ struct aws_instance {
     struct aws_tags tags;
 };
 
+struct aws_network_interface {
+    char *id;
+    char *status;      /* "in-use", "available", ... */
+    char *instance_id; /* the instance it is attached to, or NULL */
+};
+
 /* A list answer: items, and the nextToken for the next page (NULL on the last page). */
 #define AWS_LIST(name, type) \
     struct name {            \
@@ -108,6 +115,7 @@ AWS_LIST(aws_image_list, struct aws_image);
 AWS_LIST(aws_key_pair_list, struct aws_key_pair);
 AWS_LIST(aws_security_group_list, struct aws_security_group);
 AWS_LIST(aws_instance_list, struct aws_instance);
+AWS_LIST(aws_network_interface_list, struct aws_network_interface);
 
 /* Each parser checks that the root element is <ACTIONResponse> (action as given) and fails with
  * MC_ERR_INVALID naming the action otherwise. */
@@ -126,6 +134,8 @@ int aws_parse_group_id(const char *xml, size_t len, char **ret, struct mc_error 
 /* RunInstances (instancesSet/item) or DescribeInstances (reservationSet/item/instancesSet/item). */
 int aws_parse_instances(const char *action, const char *xml, size_t len,
                         struct aws_instance_list *ret, struct mc_error **err);
+int aws_parse_network_interfaces(const char *xml, size_t len,
+                                 struct aws_network_interface_list *ret, struct mc_error **err);
 /* Any answer whose root is <ACTIONResponse>: checks the root only (for Delete*, Authorize*, ...). */
 int aws_parse_ok(const char *action, const char *xml, size_t len, struct mc_error **err);
 
@@ -135,5 +145,6 @@ void aws_image_list_free(struct aws_image_list *l);
 void aws_key_pair_list_free(struct aws_key_pair_list *l);
 void aws_security_group_list_free(struct aws_security_group_list *l);
 void aws_instance_list_free(struct aws_instance_list *l);
+void aws_network_interface_list_free(struct aws_network_interface_list *l);
 
 #endif

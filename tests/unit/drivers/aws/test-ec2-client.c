@@ -360,8 +360,9 @@ test_policy(void)
     aws_params_filter(&p, "tag:machine-id", "x y");
     _cleanup_free_ char *e = aws_params_encode("CreateSecurityGroup", &p);
     is_str(e,
-           "Action=CreateSecurityGroup&Version=2016-11-15&GroupDescription=machine%3A%20web1%20%2F"
-           "%20a%3Db&Filter.1.Name=tag%3Amachine-id&Filter.1.Value.1=x%20y",
+           "Action=CreateSecurityGroup&Version=2016-11-15&GroupDescription=machine%3A+web1+%2F+a%"
+           "3Db"
+           "&Filter.1.Name=tag%3Amachine-id&Filter.1.Value.1=x+y",
            "parameters are form-encoded in order");
     aws_params_clear(&p);
 }

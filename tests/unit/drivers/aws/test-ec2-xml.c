@@ -179,6 +179,25 @@ test_instances(void)
 }
 
 static void
+test_interfaces(void)
+{
+    static const char x[] =
+            "<DescribeNetworkInterfacesResponse xmlns=\"http://ec2.amazonaws.com/doc/2016-11-15/\">"
+            "<networkInterfaceSet><item><networkInterfaceId>eni-1</networkInterfaceId>"
+            "<status>in-use</status><attachment><instanceId>i-1</instanceId>"
+            "<status>attached</status></attachment></item>"
+            "<item><networkInterfaceId>eni-2</networkInterfaceId><status>available</status>"
+            "</item></networkInterfaceSet></DescribeNetworkInterfacesResponse>";
+    struct aws_network_interface_list l;
+    struct mc_error *err = NULL;
+    ok(aws_parse_network_interfaces(x, strlen(x), &l, &err) == 0 && l.n == 2 &&
+               streq(l.v[0].instance_id, "i-1") && streq(l.v[0].status, "in-use") &&
+               l.v[1].instance_id == NULL && streq(l.v[1].id, "eni-2"),
+       "DescribeNetworkInterfaces: attached and loose interfaces");
+    aws_network_interface_list_free(&l);
+}
+
+static void
 test_hostile(void)
 {
     struct mc_error *err = NULL;
@@ -229,6 +248,7 @@ main(void)
     test_lists();
     test_groups();
     test_instances();
+    test_interfaces();
     test_hostile();
     return tap_done();
 }
