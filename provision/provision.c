@@ -124,6 +124,8 @@ upload_progress(void *userdata, uint64_t sent, uint64_t total)
 {
     struct run *r = userdata;
     int64_t now = mc_now_ms();
+    if (r->last_report_ms == 0) /* the first piece: start the clock, say nothing yet */
+        r->last_report_ms = now;
     if (sent < total && now - r->last_report_ms < 1000)
         return;
     r->last_report_ms = now;

@@ -35,8 +35,8 @@ prov_wait_ssh(const struct prov_ssh_config *c, int64_t deadline_ms, struct prov_
         int64_t now = mc_now_ms();
         if (permanent(e) || now + delay >= deadline_ms) {
             if (!permanent(e))
-                mc_error_prefix(&e, "SSH did not become usable in %.1f s (%d attempts): ",
-                                (double)(now - start) / 1000.0, attempts);
+                mc_error_prefix(&e, "SSH did not become usable in %.1f s (%d attempt%s): ",
+                                (double)(now - start) / 1000.0, attempts, attempts == 1 ? "" : "s");
             return mc_error_propagate(err, e);
         }
         log_debug("SSH attempt %d failed, retrying in %lld ms: %s", attempts, (long long)delay,

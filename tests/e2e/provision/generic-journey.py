@@ -1,0 +1,142 @@
+#!/usr/bin/env python3
+"""The generic driver's whole journey (issue 4, done-when 1): a test host with sshd and nothing
+else -> machine create --driver generic -> eval "$(machine env)" -> the stock docker CLI over
+the generated TLS certificates (load and run busybox, and machine run, where the engine and the
+CLI have them) -> upgrade and regenerate-certs -> machine stop (the engine no longer answers) ->
+machine start -> machine rm -y leaves only the data root on the host; rm --purge on a second
+host removes that too."""
+import os
+import re
+import sys
+
+sys.path.insert(0, os.path.join(os.environ.get('MACHINE_TEST_SRCDIR', '.'), 'tests', 'hosts'))
+import hostlib  # noqa: E402
+from hostlib import ok, diag, skip  # noqa: E402
+
+hostlib.require_root()
+hosts = hostlib.Hosts('journey')
+m = hostlib.Machine('journey')
+h1, h2 = hosts.up(2)
+SRC = os.environ.get('MACHINE_TEST_SRCDIR', '.')
+
+LEFTOVERS = ('/usr/local/bin/machined', '/etc/machined', '/etc/init.d/machined',
+             '/etc/systemd/system/machined.service', '/var/log/machined.log',
+             '/run/machined.pid', '/run/machined.sock')
+
+
+def engine_processes(host):
+    _, out = hosts.exec(host, 'for p in /proc/[0-9]*; do '
+                              'case "$(readlink $p/exe)" in */machined*) echo ${p#/proc/};; esac; '
+                              'done')
+    return out.split()
+
+
+def leftovers(host):
+    _, out = hosts.exec(host, 'for f in %s; do [ -e "$f" ] && echo "$f"; done; true'
+                        % ' '.join(LEFTOVERS))
+    return out.split()
+
+
+def create_and_use():
+    rc, out, err, secs = m.create_generic('h1', h1)
+    ok(rc == 0, 'machine create --driver generic on a fresh host (%.2f s)' % secs, err)
+    diag(err)
+    for step in ('wait for SSH', 'host facts', 'host name', 'upload machined', 'certificates',
+                 'engine service', 'host firewall', 'wait for engine'):
+        ok(re.search(r'\(\d/8\) %s .*\[\d+\.\d\d s\]' % step, err),
+           "progress line with a duration for '%s'" % step)
+    ok(m.record('h1')['create']['state'] == 'ready', "the machine is 'ready'")
+    _, hn = hosts.exec(h1, 'hostname')
+    ok(hn.strip() == 'h1', 'the host name is the machine name', hn)
+    rc, out, err = m.docker('h1', 'version', '--format', '{{.Server.Version}} {{.Server.APIVersion}}')
+    ok(rc == 0 and '1.44' in out, 'the stock docker CLI reaches the engine with the generated '
+       'TLS certificates (%s)' % out.strip(), err)
+    env = m.docker_env('h1')
+    ok(env.get('DOCKER_HOST') == 'tcp://%s:2376' % h1['ip'] and env.get('DOCKER_TLS_VERIFY') == '1',
+       'machine env points DOCKER_HOST at the host over TLS', str(env.get('DOCKER_HOST')))
+
+
+def containers():
+    tar = os.path.join(m.tmp, 'bb.tar')
+    rc = os.spawnv(os.P_WAIT, sys.executable, [sys.executable, os.path.join(SRC, 'tests', 'hosts',
+                                                                          'busybox-image'),
+                                               'save', tar, 'bb'])
+    ok(rc == 0, 'busybox image made offline from busybox-static')
+    rc, out, err = m.docker('h1', 'load', '-i', tar)
+    if rc != 0 and ('page not found' in err or '404' in err or 'not implemented' in err):
+        why = 'the engine does not implement POST /images/load yet: %s' % err.strip()
+        for what in ('docker load', 'docker run --rm bb echo hi', 'machine run --rm bb echo hi'):
+            skip(what, why)
+        return
+    ok(rc == 0, 'docker load of the busybox image', err)
+    rc, out, err = m.docker('h1', 'run', '--rm', 'bb', 'echo', 'hi')
+    ok(rc == 0 and out.strip() == 'hi', 'docker run --rm bb echo hi', err)
+    rc, out, err, _ = m.run('help', 'run')
+    if rc != 0:
+        skip('machine run --rm bb echo hi', 'machine has no run verb yet')
+        return
+    denv = m.docker_env('h1')
+    rc, out, err, _ = m.run('run', '--rm', 'bb', 'echo', 'hi', env=denv)
+    ok(rc == 0 and out.strip() == 'hi', 'machine run --rm bb echo hi', err)
+
+
+def upgrade_and_certs():
+    hosts.exec(h1, 'echo kept > /var/lib/machined/provision-test-marker')
+    _, before = hosts.exec(h1, 'cat /run/machined.pid')
+    rc, out, err, _ = m.run('upgrade', 'h1')
+    _, after = hosts.exec(h1, 'cat /run/machined.pid; cat /var/lib/machined/provision-test-marker')
+    ok(rc == 0 and before.strip() != after.split()[0] and 'kept' in after,
+       'upgrade replaces and restarts machined, keeping its data root', err + after)
+    cert = os.path.join(m.store, 'machines', 'h1', 'server.pem')
+    with open(cert) as f:
+        old = f.read()
+    rc, out, err, _ = m.run('regenerate-certs', 'h1')
+    with open(cert) as f:
+        new = f.read()
+    _, onhost = hosts.exec(h1, 'cat /etc/machined/server.pem')
+    ok(rc == 0 and new != old and onhost == new, 'regenerate-certs issues and uploads a new '
+       'server certificate', err)
+    rc, out, err = m.docker('h1', 'version', '--format', '{{.Server.Version}}')
+    ok(rc == 0, 'the docker CLI still reaches the engine after regenerate-certs', err)
+
+
+def stop_start():
+    rc, out, err, _ = m.run('stop', 'h1')
+    ok(rc == 0, 'machine stop', err)
+    rc, out, err = m.docker('h1', 'version', timeout=30)
+    ok(rc != 0, 'the engine no longer answers after stop', out)
+    ok(engine_processes(h1) == [], 'no engine process on the host after stop')
+    rc, out, err, _ = m.run('status', 'h1')
+    ok(out.strip() == 'Stopped', 'status asks the engine: Stopped', out + err)
+    rc, out, err, _ = m.run('start', 'h1')
+    ok(rc == 0, 'machine start', err)
+    rc, out, err, _ = m.run('status', 'h1')
+    ok(out.strip() == 'Running', 'status: Running', out + err)
+    rc, out, err = m.docker('h1', 'version')
+    ok(rc == 0, 'the engine answers again after start', err)
+
+
+def remove():
+    rc, out, err, _ = m.run('rm', '-y', 'h1')
+    ok(rc == 0, 'machine rm -y', err)
+    ok(engine_processes(h1) == [], 'no engine process left on the host')
+    ok(leftovers(h1) == [], 'no unit, binary, certificate or configuration left', leftovers(h1))
+    code, _ = hosts.exec(h1, 'test -d /var/lib/machined')
+    ok(code == 0, 'the data root is kept')
+    ok(not os.path.exists(os.path.join(m.store, 'machines', 'h1')), 'the machine is forgotten')
+
+    rc, out, err, _ = m.create_generic('h2', h2)
+    ok(rc == 0, 'create on a second host', err)
+    rc, out, err, _ = m.run('rm', '-y', '--purge', 'h2')
+    ok(rc == 0, 'machine rm -y --purge', err)
+    code, _ = hosts.exec(h2, 'test -e /var/lib/machined')
+    ok(code != 0 and leftovers(h2) == [] and engine_processes(h2) == [],
+       'rm --purge removes the data root too')
+
+
+create_and_use()
+containers()
+upgrade_and_certs()
+stop_start()
+remove()
+hostlib.done()
