@@ -5,6 +5,7 @@
  * made and saved the moment its answer arrives; crash points (mc_crashpoint) sit right after
  * each answer and after each save. */
 #include <string.h>
+#include <unistd.h>
 
 #include <openssl/evp.h>
 
@@ -78,9 +79,10 @@ check_options(struct driver_ctx *ctx, struct mc_error **err)
 int
 aws_precreate_check(struct driver_ctx *ctx, struct mc_error **err)
 {
+    bool written = false;
     int r = check_options(ctx, err);
     if (r == 0)
-        r = aws_stdin_credentials(ctx, err);
+        r = aws_stdin_credentials(ctx, &written, err);
     _cleanup_session_ struct aws_session s = { 0 };
     if (r == 0)
         r = aws_session_open(&s, ctx, err);
@@ -92,9 +94,14 @@ aws_precreate_check(struct driver_ctx *ctx, struct mc_error **err)
         aws_params_clear(&p);
     }
     if (r < 0) {
+        /* A refused pair must not be found and reused by the next create. */
+        if (written) {
+            _cleanup_free_ char *path = mc_path_join(ctx->dir, AWS_MACHINE_CREDENTIALS_FILE);
+            unlink(path);
+        }
         if (err && *err)
             (*err)->code = MC_ERR_PRECREATE;
-        return mc_error_prefix(err, "aws: ");
+        return -1;
     }
     return 0;
 }
@@ -664,14 +671,14 @@ static int (*const steps[])(struct aws_session *, struct mc_error **) = {
 int
 aws_create(struct driver_ctx *ctx, struct mc_error **err)
 {
-    if (check_options(ctx, err) < 0 || aws_stdin_credentials(ctx, err) < 0)
-        return mc_error_prefix(err, "aws: ");
+    if (check_options(ctx, err) < 0 || aws_stdin_credentials(ctx, NULL, err) < 0)
+        return -1;
     _cleanup_session_ struct aws_session s = { 0 };
     if (aws_session_open(&s, ctx, err) < 0)
-        return mc_error_prefix(err, "aws: ");
+        return -1;
     s.ec2.deadline_ms = aws_deadline(ctx, CREATE_TIMEOUT_MS);
     for (size_t i = 0; i < ELEMENTSOF(steps); i++)
         if (steps[i](&s, err) < 0)
-            return mc_error_prefix(err, "aws: ");
+            return -1;
     return 0;
 }

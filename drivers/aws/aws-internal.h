@@ -64,8 +64,8 @@ aws_session_closep(struct aws_session *s)
 #define _cleanup_session_ _cleanup_(aws_session_closep)
 
 /* Reads the key pair from standard input into the machine's 0600 file when
- * --aws-credentials-stdin is set and the file does not exist yet. */
-int aws_stdin_credentials(struct driver_ctx *ctx, struct mc_error **err);
+ * --aws-credentials-stdin is set and the file does not exist yet (*ret_written says so). */
+int aws_stdin_credentials(struct driver_ctx *ctx, bool *ret_written, struct mc_error **err);
 
 /* Saves ctx->state now (the moment a resource exists). */
 int aws_save(struct aws_session *s, struct mc_error **err);

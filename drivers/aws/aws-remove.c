@@ -315,7 +315,7 @@ aws_remove(struct driver_ctx *ctx, bool force, struct mc_error **err)
         return 0;
     _cleanup_session_ struct aws_session s = { 0 };
     if (aws_session_open(&s, ctx, err) < 0)
-        return mc_error_prefix(err, "aws: ");
+        return -1;
     s.ec2.deadline_ms = aws_deadline(ctx, REMOVE_TIMEOUT_MS);
     struct mc_error *first = NULL;
     for (size_t i = 0; i < ELEMENTSOF(removals); i++) {
@@ -328,7 +328,7 @@ aws_remove(struct driver_ctx *ctx, bool force, struct mc_error **err)
     }
     if (first) {
         mc_error_propagate(err, first);
-        return mc_error_prefix(err, "aws: ");
+        return -1;
     }
     return 0;
 }

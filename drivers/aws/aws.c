@@ -1,6 +1,6 @@
 /* The EC2 driver: its options, its vtable, sessions, and the verbs that act on a made instance
  * (start, stop, restart, kill, state, address). create is in aws-create.c, remove in
- * aws-remove.c. Every error this driver returns starts with "aws: ". */
+ * aws-remove.c. Callers prefix the driver's name to its errors ("create 'web1': aws: ..."). */
 #include <string.h>
 #include <unistd.h>
 
@@ -65,13 +65,18 @@ static const struct driver_option aws_options[] = {
 /* ---- sessions ---- */
 
 int
-aws_stdin_credentials(struct driver_ctx *ctx, struct mc_error **err)
+aws_stdin_credentials(struct driver_ctx *ctx, bool *ret_written, struct mc_error **err)
 {
+    if (ret_written)
+        *ret_written = false;
     if (!driver_opt_bool(ctx, "credentials-stdin"))
         return 0;
     _cleanup_free_ char *path = mc_path_join(ctx->dir, AWS_MACHINE_CREDENTIALS_FILE);
     if (mc_path_exists(path))
         return 0;
+    /* The pre-create check runs before the store makes the machine's folders. */
+    if (mc_mkdir_p(ctx->dir, 0700, err) < 0)
+        return -1;
     char *text = NULL;
     size_t len = 0;
     if (mc_read_file("/dev/stdin", STDIN_MAX, &text, &len, err) < 0)
@@ -85,6 +90,8 @@ aws_stdin_credentials(struct driver_ctx *ctx, struct mc_error **err)
     aws_credentials_clear(&c);
     r = mc_write_file_atomic(path, file, strlen(file), 0600, err);
     mc_free_secret(file, strlen(file));
+    if (r == 0 && ret_written)
+        *ret_written = true;
     return r;
 }
 
@@ -147,9 +154,9 @@ open_for_instance(struct aws_session *s, struct driver_ctx *ctx, const char **re
 {
     const char *id = mc_json_str(ctx->state, ST_INSTANCE);
     if (!id)
-        return mc_error_set(err, MC_ERR_NOT_FOUND, "aws: machine '%s' has no instance", ctx->name);
+        return mc_error_set(err, MC_ERR_NOT_FOUND, "machine '%s' has no instance", ctx->name);
     if (aws_session_open(s, ctx, err) < 0)
-        return mc_error_prefix(err, "aws: ");
+        return -1;
     if (s->ec2.deadline_ms == 0)
         s->ec2.deadline_ms = aws_deadline(ctx, VERB_TIMEOUT_MS);
     *ret_id = id;
@@ -194,7 +201,7 @@ act(struct driver_ctx *ctx, const char *action, bool force, aws_wait_fn want, co
         r = wait_running(&s, id, err);
     else if (r == 0)
         r = aws_wait_instance(&s, id, what, want, NULL, NULL, err);
-    return r < 0 ? mc_error_prefix(err, "aws: ") : 0;
+    return r;
 }
 
 static int
@@ -237,7 +244,7 @@ aws_get_state(struct driver_ctx *ctx, enum driver_state *ret, struct mc_error **
     if (aws_describe_instance(&s, id, &l, &e) < 0) {
         if (!mc_error_is(e, MC_ERR_NOT_FOUND)) {
             mc_error_propagate(err, e);
-            return mc_error_prefix(err, "aws: ");
+            return -1;
         }
         mc_error_free(e);
         *ret = DRIVER_STATE_NOT_FOUND;
@@ -257,14 +264,13 @@ aws_get_ip(struct driver_ctx *ctx, struct mc_error **err)
         return NULL;
     struct aws_instance_list l = { 0 };
     if (aws_describe_instance(&s, id, &l, err) < 0) {
-        mc_error_prefix(err, "aws: ");
         return NULL;
     }
     const struct aws_instance *in = &l.v[0];
     const char *addr = use_private(ctx) ? in->private_ip : in->public_ip;
     char *r = xstrdup_or_null(addr);
     if (!r)
-        mc_error_set(err, MC_ERR_NOT_RUNNING, "aws: instance '%s' has no %s address (it is %s)", id,
+        mc_error_set(err, MC_ERR_NOT_RUNNING, "instance '%s' has no %s address (it is %s)", id,
                      use_private(ctx) ? "private" : "public", in->state ? in->state : "unknown");
     else
         aws_note_addresses(&s, in);

@@ -1,0 +1,252 @@
+#!/usr/bin/env python3
+"""`machine` with --driver aws against moto_server with signature checking, inside a network
+namespace that has only loopback: create --no-provision, ls, status, ip, url, inspect, stop,
+start, restart, kill, rm -y, checking EC2 itself (boto3) after every verb; flag over
+MACHINE_AWS_* over AWS_* precedence; a wrong secret; crashes during create cleaned by rm or
+resumed by create.
+
+usage: test_aws_cli.py PATH/TO/machine
+"""
+import json
+import os
+import subprocess
+import sys
+
+import awstest
+from awstest import TAGS, Tap, tags_of
+
+REGION = "eu-west-1"
+CIDR = "198.51.100.9/32"
+WRONG_SECRET = "cliWRONGcliWRONGcliWRONGcliWRONG00000000"
+IMAGE_NAME = "machine-test-debian-12-amd64-cli"
+
+
+class Suite:
+    def __init__(self, machine):
+        self.machine = machine
+        self.t = Tap()
+        self.dir = awstest.tmpdir()
+        self.store = os.path.join(self.dir, "store")
+        self.home = os.path.join(self.dir, "home")
+        os.makedirs(self.home)
+        self.moto = awstest.Moto(self.dir)
+        self.ec2 = self.moto.client("ec2", region=REGION)
+        for region in (REGION, "eu-central-1", "us-west-2"):
+            self.moto.client("ec2", region=region).register_image(Name=IMAGE_NAME)
+        self.flags = ["--driver", "aws", "--no-provision", "--aws-open-cidr", CIDR,
+                      "--aws-ami-owner", awstest.MOTO_ACCOUNT, "--aws-ami-name",
+                      "machine-test-debian-12-*"]
+
+    def env(self, extra=None, keys=True, region=REGION):
+        e = awstest.machine_env(self.moto, self.home, region, extra, keys)
+        e["MACHINE_STORAGE_PATH"] = self.store
+        return e
+
+    def run(self, args, env=None, expect=0, desc=None, stdin=None):
+        p = subprocess.run([self.machine] + args, env=env or self.env(), input=stdin,
+                           capture_output=True, text=True, timeout=300)
+        if expect is not None:
+            self.t.ok(p.returncode == expect, desc or "machine %s exits %s" % (" ".join(args),
+                                                                              expect),
+                      "exit %s\nstdout: %s\nstderr: %s" % (p.returncode, p.stdout, p.stderr))
+        return p
+
+    def record(self, name):
+        with open(os.path.join(self.store, "machines", name, "config.json")) as f:
+            return json.load(f)
+
+    def driver_state(self, name):
+        rec = self.record(name)
+        for key in ("driver_state", "DriverState", "state"):
+            if isinstance(rec.get(key), dict) and "id" in rec[key]:
+                return rec[key]
+        drv = rec.get("driver")
+        if isinstance(drv, dict):
+            for key in ("state", "data"):
+                if isinstance(drv.get(key), dict):
+                    return drv[key]
+        self.t.diag("config.json layout: %s" % json.dumps(rec)[:2000])
+        return {}
+
+    def describe(self, iid, ec2=None):
+        return (ec2 or self.ec2).describe_instances(InstanceIds=[iid])["Reservations"][0][
+            "Instances"][0]
+
+    def files_text(self):
+        out = []
+        for root, _, files in os.walk(self.store):
+            for f in files:
+                with open(os.path.join(root, f), errors="replace") as fh:
+                    out.append(fh.read())
+        return "\n".join(out)
+
+    def journey(self):
+        t = self.t
+        p = self.run(["create"] + self.flags + ["web1"], desc="machine create --driver aws "
+                     "--no-provision web1")
+        st = self.driver_state("web1")
+        iid = st.get("instance_id")
+        t.ok(iid, "the record holds the driver's state with the instance", st)
+        inst = self.describe(iid)
+        t.is_(inst["State"]["Name"], "running", "EC2: running")
+        t.is_({k: tags_of(inst).get(k) for k in TAGS},
+              {"Name": "web1", "machine-name": "web1", "machine-id": st.get("id"),
+               "managed-by": "machine"}, "EC2: tagged")
+        kp = self.ec2.describe_key_pairs(KeyNames=[st["key_name"]])["KeyPairs"]
+        with open(os.path.join(self.store, "machines", "web1", "id_ed25519.pub")) as f:
+            pub = f.read().split()
+        t.ok(len(kp) == 1 and kp[0].get("KeyType") == "ed25519",
+             "EC2: the machine's own ed25519 key is imported")
+        ud = self.ec2.describe_instance_attribute(InstanceId=iid, Attribute="userData")
+        import base64
+        t.ok(pub[1] in base64.b64decode(ud["UserData"]["Value"]).decode(),
+             "EC2: cloud-init gets the machine's public key")
+        sg = self.ec2.describe_security_groups(GroupIds=[st["security_group_id"]])[
+            "SecurityGroups"][0]
+        rules = sorted((p["IpProtocol"], p["FromPort"], p["ToPort"],
+                        tuple(r["CidrIp"] for r in p["IpRanges"])) for p in sg["IpPermissions"])
+        t.is_(rules, [("tcp", 22, 22, (CIDR,)), ("tcp", 2376, 2376, (CIDR,))],
+              "EC2: exactly two ingress rules from the given address")
+        t.ok(self.moto.secret not in self.files_text(), "no secret in the store")
+
+        # ls shows the create state of a machine that is not provisioned yet, and must not dial
+        # its engine (moto's public addresses belong to strangers; this namespace has no route).
+        p = self.run(["ls", "--format", "{{.Name}} {{.DriverName}} {{.State}} {{.CreateState}}"])
+        t.ok("web1 aws provisioning provisioning" in p.stdout,
+             "ls shows web1 with the aws driver, waiting for provisioning", p.stdout)
+        p = self.run(["status", "web1"])
+        t.is_(p.stdout.strip(), "Running", "status: Running")
+        p = self.run(["ip", "web1"])
+        t.is_(p.stdout.strip(), self.describe(iid)["PublicIpAddress"], "ip: EC2's public address")
+        p = self.run(["url", "web1"])
+        t.is_(p.stdout.strip(), "tcp://%s:2376" % self.describe(iid)["PublicIpAddress"], "url")
+        p = self.run(["inspect", "web1"])
+        try:
+            doc = json.loads(p.stdout)
+        except ValueError:
+            doc = {}
+        t.ok(doc and "aws" in json.dumps(doc) and iid in json.dumps(doc)
+             and self.moto.secret not in p.stdout, "inspect: JSON with the driver and instance, "
+             "no secret", p.stdout[:1500])
+
+        for verb, ec2_state, status in (("stop", "stopped", "Stopped"),
+                                        ("start", "running", "Running"),
+                                        ("restart", "running", "Running"),
+                                        ("kill", "stopped", "Stopped"),
+                                        ("start", "running", "Running")):
+            self.run([verb, "web1"])
+            t.is_(self.describe(iid)["State"]["Name"], ec2_state,
+                  "after %s EC2 says %s" % (verb, ec2_state))
+            p = self.run(["status", "web1"])
+            t.is_(p.stdout.strip(), status, "after %s status says %s" % (verb, status))
+            if ec2_state == "running":
+                p = self.run(["ip", "web1"])
+                t.is_(p.stdout.strip(), self.describe(iid)["PublicIpAddress"],
+                      "after %s ip gives EC2's current public address" % verb)
+
+        self.run(["rm", "-y", "web1"])
+        t.is_(self.describe(iid)["State"]["Name"], "terminated", "rm -y: terminated")
+        t.is_(awstest.ours(self.ec2), {"instances": [], "key_pairs": [], "groups": []},
+              "rm -y: no instance, key pair or group of ours is left")
+        t.ok(not os.path.exists(os.path.join(self.store, "machines", "web1")),
+             "rm -y: the record is gone")
+
+    def precedence(self):
+        t = self.t
+        env = self.env({"MACHINE_AWS_REGION": "eu-central-1"}, region="us-east-1")
+        self.run(["create"] + self.flags + ["reg1"], env=env,
+                 desc="create with MACHINE_AWS_REGION=eu-central-1 and AWS_REGION=us-east-1")
+        t.is_(self.driver_state("reg1").get("region"), "eu-central-1",
+              "MACHINE_AWS_REGION beats AWS_REGION")
+        self.run(["create"] + self.flags + ["--aws-region", "us-west-2", "reg2"], env=env,
+                 desc="create with --aws-region us-west-2 as well")
+        t.is_(self.driver_state("reg2").get("region"), "us-west-2", "the flag beats both")
+        us = self.moto.client("ec2", region="us-west-2")
+        t.is_(len(awstest.live_instances(us, self.driver_state("reg2").get("id"))), 1,
+              "EC2: the instance is in us-west-2")
+        p = self.run(["status", "reg1"], env=self.env(region="us-east-1"))
+        t.is_(p.stdout.strip(), "Running", "later verbs use the machine's region, not AWS_REGION")
+        self.run(["rm", "-y", "reg1", "reg2"], env=env)
+        for region in ("eu-central-1", "us-west-2"):
+            t.ok(awstest.nothing(awstest.ours(self.moto.client("ec2", region=region))),
+                 "nothing left in %s" % region)
+
+    def wrong_secret(self):
+        t = self.t
+        env = self.env({"AWS_SECRET_ACCESS_KEY": WRONG_SECRET})
+        p = self.run(["create"] + self.flags + ["bad1"], env=env, expect=3,
+                     desc="a wrong secret: the pre-create check fails (exit 3)")
+        t.diag("the error: " + p.stderr.strip())
+        t.ok("create 'bad1'" in p.stderr and "AuthFailure" in p.stderr
+             and "the credentials came from the environment" in p.stderr,
+             "the error names the machine, the failure and the credential source", p.stderr)
+        t.ok(WRONG_SECRET not in p.stderr + p.stdout, "no secret in the error", p.stderr)
+        t.ok(awstest.nothing(awstest.ours(self.ec2)), "nothing was made")
+
+    def stdin_credentials(self):
+        t = self.t
+        env = self.env(keys=False)
+        bad = "%s\n%s\n" % (self.moto.key_id, WRONG_SECRET)
+        p = self.run(["create"] + self.flags + ["--aws-credentials-stdin", "in1"], env=env,
+                     stdin=bad, expect=3, desc="a wrong pair on stdin fails the pre-create check")
+        t.ok("the key pair this machine keeps" in p.stderr and WRONG_SECRET not in p.stderr,
+             "... naming the stdin pair as the source, without showing it", p.stderr)
+        pair = "%s\n%s\n" % (self.moto.key_id, self.moto.secret)
+        self.run(["create"] + self.flags + ["--aws-credentials-stdin", "in1"], env=env,
+                 stdin=pair, desc="create with --aws-credentials-stdin")
+        path = os.path.join(self.store, "machines", "in1", "driver", "credentials")
+        found = [os.path.join(r, f) for r, _, fs in os.walk(os.path.join(self.store, "machines",
+                                                                         "in1"))
+                 for f in fs if f == "credentials"]
+        t.ok(found and all((os.stat(f).st_mode & 0o777) == 0o600 for f in found),
+             "the pair is kept 0600 in the machine's folder", found or path)
+        rec = json.dumps(self.record("in1"))
+        t.ok(self.moto.secret not in rec, "the secret is not in config.json")
+        p = self.run(["status", "in1"], env=env)
+        t.is_(p.stdout.strip(), "Running", "status works from the kept pair")
+        self.run(["rm", "-y", "in1"], env=env)
+        t.ok(awstest.nothing(awstest.ours(self.ec2)), "rm with the kept pair cleans everything")
+
+    def crashes(self):
+        t = self.t
+        for n, label in enumerate(("aws:run-instances-answered", "aws:instance-saved")):
+            name = "cc%d" % n
+            p = self.run(["create"] + self.flags + [name],
+                         env=self.env({"MACHINE_TEST_CRASH_AT": label}), expect=None)
+            t.is_(p.returncode, -9, "machine create killed at %s" % label)
+            p = self.run(["ls", "--format", "{{.Name}} {{.CreateState}}"])
+            t.ok("%s creating" % name in p.stdout, "ls shows it creating", p.stdout)
+            self.run(["rm", "-y", name], desc="machine rm -y after the crash at %s" % label)
+            t.ok(awstest.nothing(awstest.ours(self.ec2)),
+                 "after the crash at %s rm leaves nothing" % label, awstest.ours(self.ec2))
+
+            name = "cr%d" % n
+            p = self.run(["create"] + self.flags + [name],
+                         env=self.env({"MACHINE_TEST_CRASH_AT": label}), expect=None)
+            t.is_(p.returncode, -9, "machine create killed at %s" % label)
+            self.run(["create", name], desc="machine create resumes after %s" % label)
+            st = self.driver_state(name)
+            live = awstest.live_instances(self.ec2, st.get("id"))
+            t.ok(len(live) == 1 and live[0]["InstanceId"] == st.get("instance_id"),
+                 "exactly one instance after resuming at %s" % label,
+                 [i["InstanceId"] for i in live])
+            self.run(["rm", "-y", name])
+        t.ok(awstest.nothing(awstest.ours(self.ec2)), "nothing left at the end")
+
+    def main(self):
+        try:
+            self.journey()
+            self.precedence()
+            self.wrong_secret()
+            self.stdin_credentials()
+            self.crashes()
+        finally:
+            self.moto.stop()
+        return self.t.done()
+
+
+if __name__ == "__main__":
+    if len(sys.argv) != 2:
+        awstest.bail("usage: test_aws_cli.py PATH/TO/machine")
+    awstest.enter_private_netns()
+    sys.exit(Suite(sys.argv[1]).main())
