@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdarg.h>
 #include <string.h>
 #include <time.h>
@@ -177,9 +178,19 @@ split_endpoint(struct aws_ec2 *c, struct mc_error **err)
     return 0;
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+
+/* libcurl's global state, once per process: `ls` asks several machines from threads. */
+static void
+curl_init_once(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+}
+
 int
 aws_ec2_init(struct aws_ec2 *c, struct aws_config *cfg, struct mc_error **err)
 {
+    pthread_once(&curl_once, curl_init_once);
     memset(c, 0, sizeof(*c));
     c->endpoint = xstrdup(cfg->endpoint);
     c->region = xstrdup(cfg->region);
@@ -486,6 +497,7 @@ aws_ec2_call(struct aws_ec2 *c, const char *action, const struct aws_params *par
 int
 aws_http_get(const char *url, int64_t timeout_ms, char **ret, struct mc_error **err)
 {
+    pthread_once(&curl_once, curl_init_once);
     _cleanup_(curl_easy_cleanupp) CURL *h = curl_easy_init();
     if (!h)
         return mc_error_set(err, MC_ERR_FAILED, "cannot start libcurl");

@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stddef.h>
 #include <string.h>
 
@@ -333,9 +334,19 @@ free_items(const struct spec *spec, void *v, size_t n, char *next_token)
 
 /* ---- documents ---- */
 
+static pthread_once_t xml_once = PTHREAD_ONCE_INIT;
+
+/* libxml2's global state, once per process, before any thread parses. */
+static void
+xml_init_once(void)
+{
+    xmlInitParser();
+}
+
 static xmlDoc *
 read_doc(const char *xml, size_t len)
 {
+    pthread_once(&xml_once, xml_init_once);
     if (len == 0 || len > AWS_XML_MAX)
         return NULL;
     /* No network, no entity substitution, no DTD loading, and no messages on stderr. */
