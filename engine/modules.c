@@ -7,6 +7,7 @@
 
 const struct eng_module *const eng_modules[] = {
     &eng_system_module,
+    &eng_images_module,
     NULL,
 };
 

@@ -223,7 +223,7 @@ log_result(struct eng_request *req, int64_t t0, const struct mc_error *e)
     if (e && status >= 500)
         log_error("%s %s -> %d: %s", req->head.method, req->head.target, status, e->message);
     else if (e)
-        log_info("%s %s -> %d: %s", req->head.method, req->head.target, status, e->message);
+        log_debug("%s %s -> %d: %s", req->head.method, req->head.target, status, e->message);
     else
         log_debug("%s %s -> %d (%.1f ms)", req->head.method, req->head.target, status,
                   (double)(mc_now_ms() - t0));
