@@ -24,6 +24,14 @@ def changed_host_key():
     ok(rc == 0 and 'through-ssh' in out, 'machine ssh runs a command with the pinned key', err)
     rc, out, err, _ = m.run('ssh', 'hk', 'exit 7')
     ok(rc == 7, 'machine ssh passes the exit code back (7)', 'rc=%d %s' % (rc, err))
+    src = os.path.join(m.tmp, 'up.txt')
+    with open(src, 'w') as f:
+        f.write('scp-round-trip\n')
+    rc, out, err, _ = m.run('scp', src, 'hk:/tmp/up.txt')
+    back = os.path.join(m.tmp, 'back.txt')
+    rc2, out, err2, _ = m.run('scp', 'hk:/tmp/up.txt', back)
+    ok(rc == 0 and rc2 == 0 and open(back).read() == 'scp-round-trip\n',
+       'machine scp copies a file there and back', err + err2)
     hosts.run('sshd', h['name'], 'rekey')
     rc, out, err, _ = m.run('ssh', 'hk', 'true')
     ok(rc != 0 and 'has changed' in err and 'known_hosts' in err and 'deliberately' in err,
@@ -82,7 +90,21 @@ def rsa():
     m.run('rm', '-y', 'rsakey')
 
 
+def failing_engine():
+    h, = hosts.up(1, '-f')
+    # A static binary that is not an engine: the service cannot start, and the error says so.
+    rc, out, err, _ = m.create_generic('broken', h, '--engine-binary', '/bin/busybox',
+                                       '--provision-timeout', '10s')
+    ok(rc != 0 and "step 6/8 'engine service' failed" in err and 'applet not found' in err,
+       "a failing engine names the step and quotes the engine's own words", err)
+    ok(m.record('broken')['create']['state'] == 'failed', "the machine is left 'failed'")
+    rc, out, err, _ = m.run('rm', '-y', 'broken')
+    code, left = hosts.exec(h, 'ls /usr/local/bin/machined /etc/machined 2>/dev/null')
+    ok(rc == 0 and left.strip() == '', 'rm removes what the failed provisioning installed', err)
+
+
 changed_host_key()
+failing_engine()
 sudo_users()
 rsa()
 hostlib.done()
