@@ -455,6 +455,7 @@ ls_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_args
         return mc_error_set(err, MC_ERR_USAGE, "'machine ls' takes no names; use --filter");
     if (cli_store(ctx, &s, err) < 0 || store_list_names(s, &names, err) < 0)
         return -1;
+    store_empty_trash(s); /* what an interrupted rm left */
     size_t n = strv_length(names);
     _cleanup_free_ struct row *rows = xcalloc(n ? n : 1, sizeof(*rows));
     for (size_t i = 0; i < n; i++)

@@ -176,8 +176,15 @@ remove_cloud(struct driver_ctx *ctx, struct mc_error **err)
     if (!d)
         return errno == ENOENT ? 0 : mc_error_sys(err, errno, "cannot list '%s'", cloud);
     _cleanup_free_ char *prefix = xasprintf("%s-", ctx->name);
+    _cleanup_free_ char *temp_prefix = xasprintf(".%s-", ctx->name);
     struct dirent *de;
     while ((de = readdir(d))) {
+        /* A temporary file of an interrupted write is part of the resource too. */
+        const char *tmp = startswith(de->d_name, temp_prefix);
+        if (tmp && strstr(tmp, ".tmp-")) {
+            unlinkat(dirfd(d), de->d_name, 0);
+            continue;
+        }
         const char *rest = startswith(de->d_name, prefix);
         if (!rest || !*rest || strspn(rest, "0123456789") != strlen(rest))
             continue;

@@ -30,7 +30,7 @@ assert m["Name"] == "a" and m["DriverName"] == "none" and m["CreateState"] == "r
 run_m inspect --format '{{.URL}}' a
 check "inspect --format" [ "$(cat "$T/out")" = "tcp://127.0.0.1:23760" ]
 run_m url a
-check "url a prints the URL" [ "$rc" -eq 0 ] && [ "$(cat "$T/out")" = "tcp://127.0.0.1:23760" ]
+check_sh "url a prints the URL" '[ "$rc" -eq 0 ] && [ "$(cat "$T/out")" = "tcp://127.0.0.1:23760" ]'
 run_m ip a
 check "ip a prints the host" [ "$(cat "$T/out")" = "127.0.0.1" ]
 run_m status a
@@ -41,10 +41,10 @@ run_m inspect nope
 check "inspect nope exits 1" [ "$rc" -eq 1 ]
 check "inspect nope names 'nope'" contains "$T/err" "'nope'"
 run_m create --driver none --url tcp://127.0.0.1:23760 a
-check "create on a ready machine is refused" [ "$rc" -eq 1 ] && contains "$T/err" "exists already"
+check_sh "create on a ready machine is refused" '[ "$rc" -eq 1 ] && contains "$T/err" "exists already"'
 run_m rm -y a
 check "rm -y a exits 0" [ "$rc" -eq 0 ]
 run_m ls --format '{{.Name}}'
-check "a is gone" [ "$rc" -eq 0 ] && [ ! -s "$T/out" ]
+check_sh "a is gone" '[ "$rc" -eq 0 ] && [ ! -s "$T/out" ]'
 check "its folder is gone" [ ! -e "$MACHINE_STORAGE_PATH/machines/a" ]
 finish

@@ -21,6 +21,11 @@ check() { # check DESCRIPTION COMMAND...
     desc=$1; shift
     if "$@"; then pass "$desc"; else fail "$desc"; fi
 }
+# check_sh DESCRIPTION 'CONDITION': a shell condition, for && and || (eval'ed in this shell).
+check_sh() {
+    desc=$1
+    if eval "$2"; then pass "$desc"; else fail "$desc"; fi
+}
 # run_m: runs machine, output in $T/out and $T/err, exit code in $rc.
 run_m() {
     rc=0
