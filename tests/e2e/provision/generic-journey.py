@@ -69,6 +69,11 @@ def containers():
             skip(what, why)
         return
     ok(rc == 0, 'docker load of the busybox image', err)
+    if m.engine_answers_404('h1', 'POST', '/v1.44/containers/create'):
+        why = 'the engine does not implement POST /containers/create yet (404)'
+        skip('docker run --rm bb echo hi', why)
+        skip('machine run --rm bb echo hi', why)
+        return
     rc, out, err = m.docker('h1', 'run', '--rm', 'bb', 'echo', 'hi')
     ok(rc == 0 and out.strip() == 'hi', 'docker run --rm bb echo hi', err)
     rc, out, err, _ = m.run('help', 'run')
