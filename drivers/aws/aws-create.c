@@ -561,7 +561,10 @@ run_params(struct aws_session *s, struct aws_params *p, struct mc_error **err)
     _cleanup_free_ char *ud = user_data(s, err);
     if (!ud)
         return -1;
-    _cleanup_free_ char *token = xasprintf("machine-%s", s->id);
+    /* The same token makes a repeated RunInstances return the same instance; a new attempt
+     * (after the last instance died before it ran) gets a new one. */
+    _cleanup_free_ char *token = xasprintf(
+            "machine-%s-%lld", s->id, (long long)mc_json_int(s->ctx->state, ST_RUN_ATTEMPT, 0));
     aws_params_add(p, "ImageId", state_str(s, ST_AMI));
     aws_params_add(p, "MinCount", "1");
     aws_params_add(p, "MaxCount", "1");
@@ -646,15 +649,33 @@ step_instance(struct aws_session *s, struct mc_error **err)
     return 0;
 }
 
+/* An instance that died before it ran is forgotten, so that the next create makes another. */
+static void
+forget_dead_instance(struct aws_session *s)
+{
+    json_object_del(s->ctx->state, ST_INSTANCE);
+    json_object_set_new(s->ctx->state, ST_RUN_ATTEMPT,
+                        json_integer(mc_json_int(s->ctx->state, ST_RUN_ATTEMPT, 0) + 1));
+}
+
 static int
 step_running(struct aws_session *s, struct mc_error **err)
 {
-    const char *id = state_str(s, ST_INSTANCE);
+    _cleanup_free_ char *id = xstrdup(state_str(s, ST_INSTANCE));
     struct aws_instance_list l = { 0 };
     void *priv = mc_json_bool(s->ctx->state, ST_USE_PRIVATE_IP, false) ? (void *)1 : NULL;
     driver_progress(s->ctx, "waiting for instance %s to run", id);
-    if (aws_wait_instance(s, id, "running with an address", aws_want_running, priv, &l, err) < 0)
-        return -1;
+    struct mc_error *e = NULL;
+    if (aws_wait_instance(s, id, "running with an address", aws_want_running, priv, &l, &e) < 0) {
+        if (mc_error_is(e, MC_ERR_NOT_RUNNING) || mc_error_is(e, MC_ERR_NOT_FOUND)) {
+            forget_dead_instance(s);
+            char *m = xasprintf("%s; creating again runs a new instance", e->message);
+            free(e->message);
+            e->message = m;
+            aws_save(s, NULL);
+        }
+        return mc_error_propagate(err, e);
+    }
     aws_note_addresses(s, &l.v[0]);
     aws_instance_list_free(&l);
     if (aws_save(s, err) < 0)

@@ -34,6 +34,7 @@
 #define ST_GROUP_CREATED  "security_group_created"
 #define ST_OPEN_CIDR      "open_cidr"
 #define ST_INSTANCE       "instance_id"
+#define ST_RUN_ATTEMPT    "run_attempt"
 #define ST_SPOT           "spot"
 #define ST_SSH_USER       "ssh_user"
 #define ST_PUBLIC_IP      "public_ip"
@@ -103,7 +104,9 @@ int aws_instance_action(struct aws_session *s, const char *action, const char *i
 typedef int (*aws_wait_fn)(const struct aws_instance *in, void *userdata, struct mc_error **err);
 int aws_wait_instance(struct aws_session *s, const char *id, const char *what, aws_wait_fn want,
                       void *userdata, struct aws_instance_list *ret, struct mc_error **err);
-/* Wait predicates: running with the address the machine uses; stopped; terminated (or gone). */
+/* Wait predicates: running with the address the machine uses (an instance that is terminating
+ * or terminated is MC_ERR_NOT_RUNNING, one EC2 no longer knows MC_ERR_NOT_FOUND); stopped;
+ * terminated (or gone). */
 int aws_want_running(const struct aws_instance *in, void *use_private, struct mc_error **err);
 int aws_want_stopped(const struct aws_instance *in, void *unused, struct mc_error **err);
 int aws_want_terminated(const struct aws_instance *in, void *unused, struct mc_error **err);

@@ -155,8 +155,8 @@ aws_want_running(const struct aws_instance *in, void *use_private, struct mc_err
     if (!in)
         return mc_error_set(err, MC_ERR_NOT_FOUND, "the instance no longer exists");
     if (streq_ptr(in->state, "shutting-down") || streq_ptr(in->state, "terminated"))
-        return mc_error_set(err, MC_ERR_FAILED, "instance '%s' is %s instead of running", in->id,
-                            in->state);
+        return mc_error_set(err, MC_ERR_NOT_RUNNING, "instance '%s' is %s instead of running",
+                            in->id, in->state);
     const char *addr = use_private ? in->private_ip : in->public_ip;
     return streq_ptr(in->state, "running") && !isempty(addr);
 }

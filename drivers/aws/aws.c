@@ -79,6 +79,9 @@ aws_stdin_credentials(struct driver_ctx *ctx, bool *ret_written, struct mc_error
         return -1;
     char *text = NULL;
     size_t len = 0;
+    if (isatty(STDIN_FILENO))
+        driver_progress(ctx, "reading an AWS key pair from standard input: the key id and the "
+                             "secret on two lines, then Ctrl-D");
     if (mc_read_file("/dev/stdin", STDIN_MAX, &text, &len, err) < 0)
         return mc_error_prefix(err, "--aws-credentials-stdin: ");
     struct aws_credentials c = { 0 };

@@ -298,6 +298,27 @@ class Suite:
         self.run("rm", name)
         t.ok(awstest.nothing(awstest.ours(self.ec2)), "and rm cleans it")
 
+    def dead_instance(self):
+        """An instance that dies between two runs of create is replaced, not waited for."""
+        t = self.t
+        env = awstest.machine_env(self.moto, self.home, REGION,
+                                  {"MACHINE_TEST_CRASH_AT": "aws:instance-saved"})
+        p = self.run("create", "dead1", self.image_opts, env=env, expect=None)
+        t.is_(p.returncode, -9, "create killed after the instance was saved")
+        first = self.state("dead1")["instance_id"]
+        self.ec2.terminate_instances(InstanceIds=[first])
+        p = self.run("create", "dead1", self.image_opts, expect=1,
+                     desc="create again finds the instance terminated")
+        t.ok("is terminated instead of running; creating again runs a new instance" in p.stderr,
+             "... and says so", p.stderr)
+        self.run("create", "dead1", self.image_opts, desc="create once more runs a new instance")
+        st = self.state("dead1")
+        live = awstest.live_instances(self.ec2, st["id"])
+        t.ok(len(live) == 1 and live[0]["InstanceId"] == st["instance_id"] != first,
+             "exactly one live instance, a new one", [i["InstanceId"] for i in live])
+        self.run("rm", "dead1")
+        t.ok(awstest.nothing(awstest.ours(self.ec2)), "rm cleans it")
+
     def crash_points(self):
         env = awstest.machine_env(self.moto, self.home, REGION,
                                   {"MACHINE_TEST_CRASH_TRACE": os.path.join(self.dir, "trace")})
@@ -351,6 +372,38 @@ class Suite:
              p.stderr)
         t.ok(awstest.nothing(awstest.ours(self.ec2)), "nothing was left by failed creates")
 
+    def network(self):
+        t = self.t
+        vpc = self.ec2.describe_vpcs(Filters=[{"Name": "isDefault", "Values": ["true"]}])[
+            "Vpcs"][0]["VpcId"]
+        subnets = self.ec2.describe_subnets(Filters=[{"Name": "vpc-id", "Values": [vpc]}])[
+            "Subnets"]
+        zone_b = [n for n in subnets if n["AvailabilityZone"] == REGION + "b"][0]
+        self.run("create", "zb", self.image_opts + ["zone=b"], desc="create in zone b")
+        inst = self.describe(self.state("zb")["instance_id"])
+        t.is_((inst["SubnetId"], inst["Placement"]["AvailabilityZone"]),
+              (zone_b["SubnetId"], REGION + "b"), "EC2: the default subnet of zone b")
+        self.run("rm", "zb")
+        other = self.ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+        sub = self.ec2.create_subnet(VpcId=other, CidrBlock="10.77.1.0/24",
+                                     AvailabilityZone=REGION + "c")["Subnet"]["SubnetId"]
+        self.run("create", "own", self.image_opts + ["subnet-id=" + sub],
+                 desc="create in a given subnet of another VPC")
+        st = self.state("own")
+        inst = self.describe(st["instance_id"])
+        t.is_((inst["SubnetId"], inst["VpcId"], st["vpc_id"]), (sub, other, other),
+              "EC2: the instance is in the subnet and its VPC")
+        sg = self.ec2.describe_security_groups(GroupIds=[st["security_group_id"]])[
+            "SecurityGroups"][0]
+        t.is_(sg["VpcId"], other, "EC2: the group is made in that VPC")
+        self.run("rm", "own")
+        p = self.run("create", "mism", self.image_opts + ["subnet-id=" + sub, "vpc-id=" + vpc],
+                     expect=1, desc="a subnet outside --aws-vpc-id is refused")
+        t.ok("subnet '%s' is in VPC '%s', not in '%s'" % (sub, other, vpc) in p.stderr,
+             "... naming both", p.stderr)
+        self.run("rm", "mism")
+        t.ok(awstest.nothing(awstest.ours(self.ec2)), "nothing left after the network cases")
+
     def shared_group(self):
         t = self.t
         opts = self.image_opts + ["security-group=machine-shared-sg"]
@@ -378,7 +431,9 @@ class Suite:
             self.wrong_secret()
             self.credential_sources()
             self.options()
+            self.network()
             self.shared_group()
+            self.dead_instance()
             self.crash_points()
         finally:
             self.moto.stop()
