@@ -19,6 +19,9 @@
 #define CONTENT_TYPE       "application/x-www-form-urlencoded; charset=utf-8"
 #define ATTEMPT_TIMEOUT_MS 60000
 #define CONNECT_TIMEOUT_MS 10000
+/* A retry needs at least this long before the deadline: a shorter attempt could only end in a
+ * transport timeout that hides the service's last real answer. */
+#define MIN_ATTEMPT_MS 250
 
 MC_DEFINE_CLEANUP(CURL, curl_easy_cleanup)
 
@@ -342,8 +345,11 @@ error_curl(struct mc_error **err, const struct aws_ec2 *c, const char *action,
     if (a->too_big)
         return mc_error_set(err, MC_ERR_INVALID, "%s: the answer from '%s' is larger than %u bytes",
                             action, c->endpoint, AWS_XML_MAX);
-    return mc_error_set(err, MC_ERR_IO, "%s: cannot reach '%s': %s", action, c->endpoint,
-                        a->curl_error[0] ? a->curl_error : curl_easy_strerror(a->curl_code));
+    const char *why = a->curl_error[0] ? a->curl_error : curl_easy_strerror(a->curl_code);
+    if (a->curl_code == CURLE_OPERATION_TIMEDOUT)
+        return mc_error_set(err, MC_ERR_TIMEOUT, "%s: no answer from '%s' in time: %s", action,
+                            c->endpoint, why);
+    return mc_error_set(err, MC_ERR_IO, "%s: cannot reach '%s': %s", action, c->endpoint, why);
 }
 
 static const char *const auth_codes[] = {
@@ -411,7 +417,7 @@ should_retry(struct aws_ec2 *c, const struct answer *a, int attempt, int64_t dea
     uint32_t r;
     mc_random_bytes(&r, sizeof(r));
     *ret_wait = aws_backoff_ms(&c->retry, attempt, r);
-    return mc_now_ms() + *ret_wait < deadline;
+    return mc_now_ms() + *ret_wait + MIN_ATTEMPT_MS < deadline;
 }
 
 static void
@@ -444,8 +450,8 @@ finish(struct aws_ec2 *c, const char *action, struct answer *a, int64_t started,
     else if (a->status != 200)
         error_answer(&e, c, action, a);
     if (e && gave_up) {
-        char *m = xasprintf("%s (gave up after %u attempts in %.1f s)", e->message, c->attempts,
-                            (double)(mc_now_ms() - started) / 1000.0);
+        char *m = xasprintf("%s (gave up after %u attempt%s in %.1f s)", e->message, c->attempts,
+                            c->attempts == 1 ? "" : "s", (double)(mc_now_ms() - started) / 1000.0);
         free(e->message);
         e->message = m;
         e->code = MC_ERR_TIMEOUT;
