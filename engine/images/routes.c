@@ -125,12 +125,27 @@ keep_image(const struct img_info *i, json_t *f, int64_t before, int64_t since)
     return true;
 }
 
+/* The image's tags; with a reference filter, only those it matches (as dockerd lists them). */
 static json_t *
-summary(const struct img_info *i, int api)
+listed_tags(const struct img_info *i, json_t *refs)
+{
+    if (!refs || !json_object_size(refs))
+        return mc_json_from_strv(i->tags);
+    json_t *out = json_array();
+    STRV_FOREACH (t, i->tags) {
+        struct img_info one = { .tags = (char *[]){ *t, NULL } };
+        if (filter_values_match(refs, match_reference, &one))
+            json_array_append_new(out, json_string(*t));
+    }
+    return out;
+}
+
+static json_t *
+summary(const struct img_info *i, int api, json_t *refs)
 {
     json_t *labels = json_object_get(json_object_get(i->config, "config"), "Labels");
     json_t *s = json_pack("{s:s,s:s,s:o,s:[],s:I,s:I,s:i,s:O,s:i}", "Id", i->id, "ParentId", "",
-                          "RepoTags", mc_json_from_strv(i->tags), "RepoDigests", "Created",
+                          "RepoTags", listed_tags(i, refs), "RepoDigests", "Created",
                           (json_int_t)i->created, "Size", (json_int_t)i->size, "SharedSize", -1,
                           "Labels", labels ? labels : json_null(), "Containers", -1);
     if (api < 144)
@@ -153,7 +168,8 @@ h_list(struct eng_request *req, struct mc_error **err)
     json_t *out = json_array();
     for (size_t i = 0; i < n; i++) {
         if (keep_image(&all[i], f, before, since))
-            json_array_append_new(out, summary(&all[i], eng_req_api_version(req)));
+            json_array_append_new(out, summary(&all[i], eng_req_api_version(req),
+                                               json_object_get(f, "reference")));
         img_info_clear(&all[i]);
     }
     free(all);

@@ -506,9 +506,16 @@ enum found_by {
     BY_TAG,
 };
 
+/* dockerd names the missing image in its normalised form ("nope" -> "nope:latest"). */
 static int
 not_found(const char *ref, struct mc_error **err)
 {
+    struct img_ref r;
+    if (!img_is_full_id(ref) && img_ref_parse(ref, &r, NULL) == 0) {
+        _cleanup_free_ char *s = img_ref_string(&r);
+        img_ref_clear(&r);
+        return mc_error_set(err, MC_ERR_NOT_FOUND, "No such image: %s", s);
+    }
     return mc_error_set(err, MC_ERR_NOT_FOUND, "No such image: %s", ref);
 }
 

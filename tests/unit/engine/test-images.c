@@ -225,7 +225,7 @@ test_store(const char *root)
     ok(streq_ptr(by_prefix, id) && streq_ptr(by_short, id) && streq_ptr(by_hub, id),
        "resolve by full hex, short ID and docker.io name");
     ok(!eng_image_resolve("nope", &err) && err && err->code == MC_ERR_NOT_FOUND &&
-               streq(err->message, "No such image: nope"),
+               streq(err->message, "No such image: nope:latest"),
        "missing image: not-found with dockerd's message");
     mc_error_free(err);
     err = NULL;
