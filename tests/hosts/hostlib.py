@@ -135,8 +135,8 @@ class Machine:
         self.env['MACHINE_STORAGE_PATH'] = self.store
         self.env['DOCKER_CONFIG'] = os.path.join(self.tmp, 'docker')
         self.env['HOME'] = self.tmp
-        if os.environ.get('MACHINED_BIN'):
-            self.env['MACHINE_ENGINE_BINARY'] = os.environ['MACHINED_BIN']
+        # No MACHINE_ENGINE_BINARY: machine finds the build tree's engine/machined next to
+        # cli/machine by itself, as it finds an installed one.
         atexit.register(self.cleanup)
 
     def cleanup(self):

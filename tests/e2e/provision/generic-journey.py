@@ -38,7 +38,9 @@ def leftovers(host):
 
 
 def create_and_use():
-    rc, out, err, secs = m.create_generic('h1', h1)
+    rc, out, err, secs = m.create_generic('h1', h1, '--engine-label', 'team=provision',
+                                          '--engine-env', 'MACHINE_JOURNEY=1',
+                                          '--engine-opt', 'log-format=text')
     ok(rc == 0, 'machine create --driver generic on a fresh host (%.2f s)' % secs, err)
     diag(err)
     for step in ('wait for SSH', 'host facts', 'host name', 'upload machined', 'certificates',
@@ -48,6 +50,11 @@ def create_and_use():
     ok(m.record('h1')['create']['state'] == 'ready', "the machine is 'ready'")
     _, hn = hosts.exec(h1, 'hostname')
     ok(hn.strip() == 'h1', 'the host name is the machine name', hn)
+    _, cfg = hosts.exec(h1, 'cat /etc/machined/config.json')
+    ok('"team=provision"' in cfg and '"log-format": "text"' in cfg,
+       '--engine-label and --engine-opt are in the engine\'s config.json', cfg)
+    _, envs = hosts.exec(h1, 'tr "\\0" "\\n" < /proc/$(cat /run/machined.pid)/environ')
+    ok('MACHINE_JOURNEY=1' in envs.split(), '--engine-env reaches the engine\'s environment')
     rc, out, err = m.docker('h1', 'version', '--format', '{{.Server.Version}} {{.Server.APIVersion}}')
     ok(rc == 0 and '1.44' in out, 'the stock docker CLI reaches the engine with the generated '
        'TLS certificates (%s)' % out.strip(), err)
@@ -87,11 +94,15 @@ def containers():
 
 def upgrade_and_certs():
     hosts.exec(h1, 'echo kept > /var/lib/machined/provision-test-marker')
+    _, images_before = m.docker('h1', 'images', '-q')[:2]
     _, before = hosts.exec(h1, 'cat /run/machined.pid')
     rc, out, err, _ = m.run('upgrade', 'h1')
     _, after = hosts.exec(h1, 'cat /run/machined.pid; cat /var/lib/machined/provision-test-marker')
     ok(rc == 0 and before.strip() != after.split()[0] and 'kept' in after,
        'upgrade replaces and restarts machined, keeping its data root', err + after)
+    _, images_after = m.docker('h1', 'images', '-q')[:2]
+    ok(images_after == images_before, 'and its images (%s)' % images_after.split(),
+       images_before + ' vs ' + images_after)
     cert = os.path.join(m.store, 'machines', 'h1', 'server.pem')
     with open(cert) as f:
         old = f.read()
