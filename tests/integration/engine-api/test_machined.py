@@ -92,6 +92,16 @@ def test_cli(env, how, tag):
     rc2, out2, err2 = docker(env, "image", "inspect", "-f", "{{.Id}}", "busybox:" + tag)
     tap.ok(rc == 0 and out2.strip() == before, "save | load keeps the image ID (%s)" % how,
            out + err + out2 + err2)
+    dangling = os.path.join(T, "dangling-%s.tar" % tag)
+    with open(dangling, "wb") as f:
+        f.write(busybox_rootfs_tar({"etc/which": tag.encode()}))
+    rc, out, err = docker(env, "import", dangling)
+    did = out.strip()
+    rc, out, err = docker(env, "images", "-q", "--no-trunc", "--filter", "dangling=true")
+    tap.ok(did in out.split(), "an untagged import is dangling (%s)" % how, out + err)
+    rc, out, err = docker(env, "image", "prune", "-f")
+    tap.ok(rc == 0 and "deleted: " + did in out and "Total reclaimed space" in out,
+           "docker image prune removes it (%s)" % how, out + err)
     rc, out, err = docker(env, "rmi", "nope-" + tag)
     tap.ok(rc == 1 and "No such image: nope-%s" % tag in err, "rmi of a missing image: 404",
            out + err)

@@ -423,6 +423,53 @@ test_rootfs_overlay(const char *root)
     mc_buf_free(&t);
 }
 
+/* A data root on overlayfs (a machine inside a container): overlay cannot be stacked there, so
+ * the store must fall back to copies, and containers still get their root filesystems. */
+static void
+test_overlay_on_overlay(const char *root)
+{
+    if (geteuid() != 0) {
+        tap_skip(3, "mounting an overlay needs root");
+        return;
+    }
+    _cleanup_free_ char *d = xasprintf("%s/ovl", root);
+    _cleanup_free_ char *merged = xasprintf("%s/m", d);
+    static const char *const subs[] = { "l", "u", "w", "m" };
+    for (size_t i = 0; i < ELEMENTSOF(subs); i++) {
+        _cleanup_free_ char *p = xasprintf("%s/%s", d, subs[i]);
+        mc_mkdir_p(p, 0755, NULL);
+    }
+    _cleanup_free_ char *opts = xasprintf("lowerdir=%s/l,upperdir=%s/u,workdir=%s/w", d, d, d);
+    if (mount("overlay", merged, "overlay", 0, opts) < 0) {
+        tap_skip(3, "overlayfs cannot be mounted here");
+        return;
+    }
+    img_store_close();
+    _cleanup_free_ char *data_root = xasprintf("%s/root", merged);
+    img_store_open(data_root, true, NULL);
+    ok(!img_overlay(), "a data root on overlayfs falls back to copies");
+    struct mc_buf t = MC_BUF_INIT;
+    rootfs_tar(&t, "nested\n");
+    struct mc_error *err = NULL;
+    _cleanup_free_ char *id = import_buf(&t, "nested", NULL, &err);
+    _cleanup_free_ char *cdir = xasprintf("%s/c3", data_root);
+    mc_mkdir_p(cdir, 0700, NULL);
+    struct eng_rootfs r = { 0 };
+    ok(id && eng_rootfs_prepare(id, cdir, ENG_ROOTFS_MOUNT, &r, &err) == 0 && !r.overlay,
+       "a copied root filesystem there");
+    if (err)
+        tap_diag("%s", err->message);
+    mc_error_free(err);
+    _cleanup_free_ char *marker = xasprintf("%s/etc/marker", r.path ? r.path : "");
+    _cleanup_free_ char *data = NULL;
+    mc_read_file(marker, 100, &data, NULL, NULL);
+    is_str(data, "nested\n", "with the image's files");
+    eng_rootfs_clear(&r);
+    img_store_close();
+    umount2(merged, MNT_DETACH);
+    mc_buf_free(&t);
+}
+
 int
 main(void)
 {
@@ -434,6 +481,7 @@ main(void)
     test_hostile_import(root);
     test_rootfs_copy(root);
     test_rootfs_overlay(root);
+    test_overlay_on_overlay(root);
     img_store_close();
     return tap_done();
 }
