@@ -8,6 +8,7 @@ import atexit
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -82,10 +83,13 @@ class Hosts:
         self.prefix = 'pv-%s-%d' % (name, os.getpid() % 100000)
         self.env = dict(os.environ, TESTHOST_QUIET='1')
         atexit.register(self.down_all)
+        # meson ends a test past its timeout with SIGTERM: exit normally so atexit runs.
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
 
     def up(self, count, tag='', **opts):
         prefix = self.prefix + tag
-        argv = [sys.executable, TESTHOST, 'up', str(count), '--prefix', prefix]
+        argv = [sys.executable, TESTHOST, 'up', str(count), '--prefix', prefix,
+                '--owner', str(os.getpid())]
         for k, v in opts.items():
             flag = '--' + k.replace('_', '-')
             argv += [flag] if v is True else [flag, str(v)]
