@@ -103,8 +103,26 @@ def failing_engine():
     ok(rc == 0 and left.strip() == '', 'rm removes what the failed provisioning installed', err)
 
 
+def firewall():
+    h, = hosts.up(1, '-w')
+    # The host firewall step's detection and commands, against a stand-in ufw that reports
+    # itself active and records what it is asked (the real ufw needs python3 and iptables
+    # rules that a test host does not have).
+    hosts.exec(h, "cat > /usr/sbin/ufw <<'EOF'\n#!/bin/sh\n"
+                  "echo \"$*\" >> /var/log/ufw-calls\n"
+                  "[ \"$1\" = status ] && echo 'Status: active'\nexit 0\nEOF\n"
+                  "chmod 755 /usr/sbin/ufw")
+    rc, out, err, _ = m.create_generic('fw', h, '--engine-port', '2377')
+    _, calls = hosts.exec(h, 'cat /var/log/ufw-calls')
+    ok(rc == 0 and 'allow 2377/tcp' in calls and 'opened 2377/tcp in ufw' in err,
+       'an active ufw gets the engine port opened (--engine-port 2377)', err + calls)
+    ok(m.docker('fw', 'version')[0] == 0, 'the engine answers on port 2377')
+    m.run('rm', '-y', 'fw')
+
+
 changed_host_key()
 failing_engine()
+firewall()
 sudo_users()
 rsa()
 hostlib.done()
