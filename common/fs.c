@@ -20,13 +20,26 @@
 int
 mc_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len, struct mc_error **err)
 {
-    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
+    return mc_read_file_at(AT_FDCWD, path, max, ret_data, ret_len, err);
+}
+
+int
+mc_read_file_at(int dirfd, const char *path, size_t max, char **ret_data, size_t *ret_len,
+                struct mc_error **err)
+{
+    _cleanup_close_ int fd = openat(dirfd, path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
         return mc_error_sys(err, errno, "cannot open '%s'", path);
 
+    /* The file's size (plus one to see EOF) saves growing the buffer, and a large first
+     * allocation for small files; files that report no size (/proc) grow as they read. */
+    struct stat st;
+    size_t chunk = 4096;
+    if (fstat(fd, &st) == 0 && st.st_size > 0 && (size_t)st.st_size <= max)
+        chunk = (size_t)st.st_size + 1;
     _cleanup_buf_ struct mc_buf b = MC_BUF_INIT;
-    for (;;) {
-        mc_buf_reserve(&b, 65536);
+    for (;; chunk = 65536) {
+        mc_buf_reserve(&b, chunk);
         ssize_t n = read(fd, b.data + b.len, b.cap - b.len - 1);
         if (n < 0 && errno == EINTR)
             continue;

@@ -13,6 +13,10 @@
 int mc_read_file(const char *path, size_t max, char **ret_data, size_t *ret_len,
                  struct mc_error **err);
 
+/* The same, relative to a folder's fd (openat), for readers of many files in one folder. */
+int mc_read_file_at(int dirfd, const char *path, size_t max, char **ret_data, size_t *ret_len,
+                    struct mc_error **err);
+
 /* Replaces path atomically: writes a temporary file in the same folder, fsyncs it, renames it
  * over path and fsyncs the folder. The file gets mode (umask is ignored). A crash at any point
  * leaves either the old or the new file, and at most a temporary file named ".PATH.tmp-*"

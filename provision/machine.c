@@ -42,6 +42,21 @@ machine_progress(struct machine_handle *h, const char *fmt, ...)
     h->progress(h->userdata, msg);
 }
 
+/* A machine lock on the stack, released (with its dirty marker) when the scope ends unless a
+ * handle took it over. */
+struct held_lock {
+    struct store *s;
+    const char *name;
+    int fd;
+};
+
+static void
+held_lock_release(struct held_lock *l)
+{
+    store_unlock_machine(l->s, l->name, l->fd);
+    l->fd = -1;
+}
+
 static int
 ctx_save(struct driver_ctx *ctx, struct mc_error **err)
 {
@@ -102,7 +117,7 @@ machine_close(struct machine_handle *h)
         return;
     if (h->state_copied)
         json_decref(h->ctx.state);
-    mc_closep(&h->lock_fd);
+    store_unlock_machine(h->store, h->rec->name, h->lock_fd);
     store_machine_free(h->rec);
     free(h->dir);
     free(h->driver_dir);
@@ -186,8 +201,8 @@ int
 machine_open(struct store *s, const char *name, bool lock, struct machine_handle **ret,
              struct mc_error **err)
 {
-    _cleanup_close_ int fd = -1;
-    if (lock && (fd = store_lock_machine(s, name, -1, err)) < 0)
+    _cleanup_(held_lock_release) struct held_lock lk = { s, name, -1 };
+    if (lock && (lk.fd = store_lock_machine(s, name, -1, err)) < 0)
         return -1;
     _cleanup_store_machine_ struct store_machine *rec = NULL;
     if (store_machine_load(s, name, &rec, err) < 0)
@@ -195,7 +210,7 @@ machine_open(struct store *s, const char *name, bool lock, struct machine_handle
     const struct machine_driver *d = NULL;
     if (find_driver(rec->driver, &d, err) < 0)
         return mc_error_prefix(err, "machine '%s': ", name);
-    _cleanup_machine_ struct machine_handle *h = handle_new(s, TAKE_PTR(rec), d, TAKE_FD(fd));
+    _cleanup_machine_ struct machine_handle *h = handle_new(s, TAKE_PTR(rec), d, TAKE_FD(lk.fd));
     if (lock && make_folders(h, err) < 0)
         return -1;
     *ret = TAKE_PTR(h);
@@ -414,13 +429,13 @@ machine_create(struct store *s, const struct machine_create_opts *o, struct mc_e
 {
     if (store_check_name(o->name, err) < 0)
         return -1;
-    _cleanup_close_ int fd = store_lock_machine(s, o->name, -1, err);
-    if (fd < 0)
+    _cleanup_(held_lock_release) struct held_lock lk = { s, o->name, -1 };
+    if ((lk.fd = store_lock_machine(s, o->name, -1, err)) < 0)
         return -1;
     _cleanup_machine_ struct machine_handle *h = NULL;
-    if (open_for_create(s, o, fd, &h, err) < 0)
+    if (open_for_create(s, o, lk.fd, &h, err) < 0)
         return mc_error_prefix(err, "create '%s': ", o->name);
-    fd = -1; /* the handle owns the lock now */
+    lk.fd = -1; /* the handle owns the lock now */
     if (run_steps(h, err) < 0)
         return mc_error_prefix(err, "create '%s': ", o->name);
     return 0;
@@ -453,8 +468,8 @@ static int
 remove_machine(struct store *s, const char *name, bool force, bool purge,
                machine_progress_fn progress, void *userdata, struct mc_error **err)
 {
-    _cleanup_close_ int fd = store_lock_machine(s, name, -1, err);
-    if (fd < 0)
+    _cleanup_(held_lock_release) struct held_lock lk = { s, name, -1 };
+    if ((lk.fd = store_lock_machine(s, name, -1, err)) < 0)
         return -1;
     store_empty_trash(s);
     struct mc_error *load_err = NULL;
@@ -469,7 +484,7 @@ remove_machine(struct store *s, const char *name, bool force, bool purge,
         store_machine_free(rec);
         return remove_broken(s, name, load_err, force, err);
     }
-    _cleanup_machine_ struct machine_handle *h = handle_new(s, rec, d, TAKE_FD(fd));
+    _cleanup_machine_ struct machine_handle *h = handle_new(s, rec, d, TAKE_FD(lk.fd));
     h->progress = progress;
     h->userdata = userdata;
     h->purge = purge;

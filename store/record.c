@@ -137,14 +137,13 @@ store_machine_load(const struct store *s, const char *name, struct store_machine
 {
     if (store_check_name(name, err) < 0)
         return -1;
-    _cleanup_free_ char *dir = store_machine_dir(s, name);
-    if (!mc_is_dir(dir))
-        return mc_error_set(err, MC_ERR_NOT_FOUND, "machine '%s' does not exist", name);
-    _cleanup_free_ char *path = mc_path_join(dir, "config.json");
+    _cleanup_free_ char *rel = xasprintf("%s/config.json", name);
     _cleanup_free_ char *data = NULL;
     size_t len = 0;
     _cleanup_error_ struct mc_error *rerr = NULL;
-    if (mc_read_file(path, STORE_CONFIG_MAX, &data, &len, &rerr) < 0) {
+    if (mc_read_file_at(s->machines_fd, rel, STORE_CONFIG_MAX, &data, &len, &rerr) < 0) {
+        if (rerr->errnum == ENOENT && !store_machine_exists(s, name))
+            return mc_error_set(err, MC_ERR_NOT_FOUND, "machine '%s' does not exist", name);
         if (rerr->errnum == ENOENT)
             return mc_error_set(err, MC_ERR_INVALID,
                                 "machine '%s' has no config.json (an interrupted create or "

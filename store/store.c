@@ -34,6 +34,7 @@ store_free(struct store *s)
     free(s->certs_dir);
     free(s->locks_dir);
     free(s->trash_dir);
+    mc_closep(&s->machines_fd);
     free(s);
 }
 
@@ -41,6 +42,7 @@ int
 store_open(const char *root, struct store **ret, struct mc_error **err)
 {
     _cleanup_store_ struct store *s = xzalloc(sizeof(*s));
+    s->machines_fd = -1;
     s->root = xstrdup(root);
     s->machines_dir = mc_path_join(root, "machines");
     s->certs_dir = mc_path_join(root, "certs");
@@ -50,6 +52,9 @@ store_open(const char *root, struct store **ret, struct mc_error **err)
     for (size_t i = 0; i < ELEMENTSOF(dirs); i++)
         if (!mc_is_dir(dirs[i]) && mc_mkdir_p(dirs[i], 0700, err) < 0)
             return mc_error_prefix(err, "store '%s': ", root);
+    s->machines_fd = open(s->machines_dir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+    if (s->machines_fd < 0)
+        return mc_error_sys(err, errno, "cannot open '%s'", s->machines_dir);
     *ret = TAKE_PTR(s);
     return 0;
 }
@@ -90,6 +95,25 @@ machine_lock_path(const struct store *s, const char *name)
     return xasprintf("%s/machine.%s.lock", s->locks_dir, name);
 }
 
+static char *
+dirty_path(const struct store *s, const char *name)
+{
+    return xasprintf("%s/machine.%s.dirty", s->locks_dir, name);
+}
+
+/* Under the lock: removes what a crashed writer left, then marks the machine dirty. */
+static void
+mark_dirty(const struct store *s, const char *name)
+{
+    _cleanup_free_ char *marker = dirty_path(s, name);
+    if (access(marker, F_OK) == 0) {
+        _cleanup_free_ char *dir = store_machine_dir(s, name);
+        mc_remove_stale_temps(dir);
+        return;
+    }
+    _cleanup_close_ int fd = open(marker, O_WRONLY | O_CREAT | O_CLOEXEC, 0600);
+}
+
 int
 store_lock_machine(const struct store *s, const char *name, int timeout_ms, struct mc_error **err)
 {
@@ -99,9 +123,18 @@ store_lock_machine(const struct store *s, const char *name, int timeout_ms, stru
     int fd = mc_lock_path(path, true, timeout_ms, err);
     if (fd < 0)
         return mc_error_prefix(err, "machine '%s': ", name);
-    _cleanup_free_ char *dir = store_machine_dir(s, name);
-    mc_remove_stale_temps(dir);
+    mark_dirty(s, name);
     return fd;
+}
+
+void
+store_unlock_machine(const struct store *s, const char *name, int fd)
+{
+    if (fd < 0)
+        return;
+    _cleanup_free_ char *marker = dirty_path(s, name);
+    unlink(marker);
+    close(fd);
 }
 
 int
@@ -119,14 +152,31 @@ void
 store_tidy_machine(const struct store *s, const char *name)
 {
     _cleanup_free_ char *path = machine_lock_path(s, name);
-    if (!mc_path_exists(path))
-        return; /* never written under a lock, so never written at all */
+    _cleanup_free_ char *marker = dirty_path(s, name);
+    if (!mc_path_exists(marker))
+        return; /* no writer crashed */
     _cleanup_error_ struct mc_error *e = NULL;
     _cleanup_close_ int fd = mc_lock_path(path, true, 0, &e);
     if (fd < 0)
         return; /* a writer is at work: its temporary files are not stale */
     _cleanup_free_ char *dir = store_machine_dir(s, name);
     mc_remove_stale_temps(dir);
+    unlink(marker);
+}
+
+void
+store_tidy(const struct store *s)
+{
+    _cleanup_closedir_ DIR *d = opendir(s->locks_dir);
+    struct dirent *de;
+    while (d && (de = readdir(d))) {
+        const char *rest = startswith(de->d_name, "machine.");
+        if (!rest || !endswith(rest, ".dirty"))
+            continue;
+        _cleanup_free_ char *name = xstrndup(rest, strlen(rest) - strlen(".dirty"));
+        if (mc_name_is_valid(name))
+            store_tidy_machine(s, name);
+    }
 }
 
 static int

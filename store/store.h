@@ -30,6 +30,7 @@ struct store {
     char *certs_dir;
     char *locks_dir;
     char *trash_dir;
+    int machines_fd; /* machines/, for short lookups when reading many records */
 };
 
 /* The default root: $MACHINE_STORAGE_PATH, else $HOME/.machine. Newly allocated. */
@@ -51,14 +52,20 @@ char *store_certs_path(const struct store *s, const char *rel);
 int store_check_name(const char *name, struct mc_error **err);
 
 /* Takes the machine's exclusive lock, waiting at most timeout_ms (-1: forever). Returns the fd
- * that holds it (close it to unlock). Stale temporary files of an interrupted writer are
- * removed from the machine's folder once the lock is held. */
+ * that holds it; release it with store_unlock_machine(). While the lock is held a marker
+ * locks/machine.NAME.dirty exists; one left by a writer that crashed tells the next holder (and
+ * store_tidy) to remove the stale temporary files of its interrupted writes. */
 int store_lock_machine(const struct store *s, const char *name, int timeout_ms,
                        struct mc_error **err);
-/* Takes the store's CA lock (creation of the CA and client certificate). */
+/* Removes the dirty marker and releases the lock (fd < 0 is accepted). */
+void store_unlock_machine(const struct store *s, const char *name, int fd);
+/* Takes the store's CA lock (creation of the CA and client certificate); close the fd. */
 int store_lock_ca(const struct store *s, int timeout_ms, struct mc_error **err);
-/* Removes stale temporary files from the machine's folder if no writer holds its lock
- * (never waits). Used by readers such as `ls` after an interrupted write. */
+/* Cleans up after writers that crashed: for each dirty marker whose lock nobody holds, removes
+ * the machine's stale temporary files and the marker (never waits). One readdir of locks/ when
+ * nothing crashed, so `ls` calls it every time. */
+void store_tidy(const struct store *s);
+/* The same for one machine. */
 void store_tidy_machine(const struct store *s, const char *name);
 
 /* The names of all machine folders, sorted. A folder without a readable config.json is

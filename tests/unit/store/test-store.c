@@ -163,7 +163,7 @@ test_list_and_remove(struct store *s)
     int fd = store_lock_machine(s, "web1", 0, &err);
     ok(fd >= 0, "locks web1");
     ok(store_machine_remove(s, "web1", &err) == 0, "removes web1");
-    close(fd);
+    store_unlock_machine(s, "web1", fd);
     ok(!store_machine_exists(s, "web1"), "web1 is gone");
     _cleanup_error_ struct mc_error *e2 = NULL;
     ok(store_machine_remove(s, "web1", &e2) < 0 && e2->code == MC_ERR_NOT_FOUND,
@@ -182,19 +182,34 @@ test_locks_and_tidy(struct store *s)
     _cleanup_store_machine_ struct store_machine *m = store_machine_new("lk", "fake");
     ok(store_machine_save(s, m, &err) == 0, "saves lk");
     _cleanup_free_ char *tmp = store_machine_path(s, "lk", ".config.json.tmp-abc123");
-    write_text(tmp, "partial");
+    _cleanup_free_ char *marker = mc_path_join(s->locks_dir, "machine.lk.dirty");
 
     int fd = store_lock_machine(s, "lk", 0, &err);
     ok(fd >= 0, "takes lk's lock");
-    ok(!mc_path_exists(tmp), "taking the lock removes a stale temporary file");
-    write_text(tmp, "partial");
+    ok(mc_path_exists(marker), "a dirty marker exists while the lock is held");
     ok(store_lock_machine(s, "lk", 50, &e2) < 0 && e2->code == MC_ERR_TIMEOUT,
        "a second lock waits, then times out");
-    store_tidy_machine(s, "lk");
+    write_text(tmp, "partial");
+    store_tidy(s);
     ok(mc_path_exists(tmp), "tidy leaves a locked machine's temporary files alone");
-    close(fd);
-    store_tidy_machine(s, "lk");
-    ok(!mc_path_exists(tmp), "tidy removes them once nobody holds the lock");
+    close(fd); /* the writer "crashes": its marker stays */
+    ok(mc_path_exists(marker), "a crashed writer leaves its marker");
+    store_tidy(s);
+    ok(!mc_path_exists(tmp), "tidy removes a crashed writer's temporary files");
+    ok(!mc_path_exists(marker), "and its marker");
+
+    fd = store_lock_machine(s, "lk", 0, &err);
+    write_text(tmp, "partial");
+    close(fd); /* crash again */
+    fd = store_lock_machine(s, "lk", 0, &err);
+    ok(fd >= 0 && !mc_path_exists(tmp), "the next writer removes them when it takes the lock");
+    store_unlock_machine(s, "lk", fd);
+    ok(!mc_path_exists(marker), "a clean unlock removes the marker");
+    write_text(tmp, "not ours");
+    store_tidy(s);
+    ok(mc_path_exists(tmp), "without a marker, tidy does not even look (no writer crashed)");
+    unlink(tmp);
+
     int ca = store_lock_ca(s, 0, &err);
     ok(ca >= 0, "the CA lock is separate from machine locks");
     close(ca);
