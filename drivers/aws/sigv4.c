@@ -236,7 +236,8 @@ canonical_headers(const struct aws_sigv4_request *req, const struct aws_sigv4_pa
             header_add(&hs, "x-amz-content-sha256", h);
         }
     }
-    qsort(hs.v, hs.n, sizeof(*hs.v), cmp_by_name_then_order);
+    if (hs.n > 0)
+        qsort(hs.v, hs.n, sizeof(*hs.v), cmp_by_name_then_order);
     _cleanup_buf_ struct mc_buf lines = MC_BUF_INIT;
     _cleanup_buf_ struct mc_buf names = MC_BUF_INIT;
     for (size_t i = 0; i < hs.n; i++) {
@@ -293,7 +294,8 @@ aws_sigv4_canonical_request(const struct aws_sigv4_request *req, const struct aw
     query_add_raw(&q, req->query);
     if (mode == AWS_SIGV4_QUERY)
         presign_params(p, signed_headers, &q);
-    qsort(q.v, q.n, sizeof(*q.v), cmp_by_name_then_value);
+    if (q.n > 0)
+        qsort(q.v, q.n, sizeof(*q.v), cmp_by_name_then_value);
     _cleanup_free_ char *query = pairs_join(&q);
     pairs_free(&q);
     char hash[MC_SHA256_HEX_LEN + 1];
