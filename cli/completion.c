@@ -90,8 +90,12 @@ zsh_script(void)
                     "    local -a cmds\n"
                     "    cmds=(\n");
     const struct cli_command *const *cmds = cli_commands();
-    for (size_t i = 0; cmds[i]; i++)
-        mc_buf_printf(&b, "        '%s:%s'\n", cmds[i]->name, cmds[i]->summary);
+    for (size_t i = 0; cmds[i]; i++) {
+        mc_buf_printf(&b, "        '%s:", cmds[i]->name);
+        for (const char *c = cmds[i]->summary; *c; c++)
+            mc_buf_puts(&b, *c == '\'' ? "'\\''" : (char[]){ *c, '\0' });
+        mc_buf_puts(&b, "'\n");
+    }
     mc_buf_puts(&b, "    )\n"
                     "    if (( CURRENT == 2 )); then\n"
                     "        _describe 'command' cmds\n"

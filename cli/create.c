@@ -77,14 +77,14 @@ parse_port(const char *text, int *ret, struct mc_error **err)
     return 0;
 }
 
-/* A machine whose create is unfinished resumes with its recorded flags, so the driver flags
- * given now are not even resolved (they may name a driver not built here). */
+/* A recorded machine resumes with its recorded flags (or is refused when ready), so the driver
+ * flags given now are not even resolved (they may name a driver not built here). */
 static bool
-is_resumable(struct store *s, const char *name)
+is_recorded(struct store *s, const char *name)
 {
     _cleanup_store_machine_ struct store_machine *m = NULL;
     _cleanup_error_ struct mc_error *e = NULL;
-    return store_machine_load(s, name, &m, &e) == 0 && m->create_state != STORE_CREATE_READY;
+    return store_machine_load(s, name, &m, &e) == 0;
 }
 
 static int
@@ -145,7 +145,7 @@ create_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_
     if (cli_store(ctx, &s, err) < 0)
         return -1;
     _cleanup_json_ json_t *options = NULL;
-    if (!is_resumable(s, name) && resolve(ctx, args, &o, &options, err) < 0)
+    if (!is_recorded(s, name) && resolve(ctx, args, &o, &options, err) < 0)
         return mc_error_prefix(err, "create '%s': ", name);
     if (machine_create(s, &o, err) < 0)
         return -1;

@@ -116,13 +116,18 @@ exit_code_of(const struct mc_error *e)
     return 1;
 }
 
-/* The one place an error becomes text and an exit code. */
+/* The one place an error becomes text and an exit code. A usage error also shows the usage
+ * of the command (or of machine). */
 static int
-report(const struct mc_error *e, const char *verb)
+report(const struct mc_error *e, const struct cli_command *cmd)
 {
     fprintf(stderr, "machine: %s\n", e->message);
-    if (e->code == MC_ERR_USAGE)
-        fprintf(stderr, "Run 'machine %s--help' for usage.\n", verb ? verb : "");
+    if (e->code == MC_ERR_USAGE && cmd)
+        fprintf(stderr, "Usage: machine %s %s\nRun 'machine %s --help' for more.\n", cmd->name,
+                cmd->usage, cmd->name);
+    else if (e->code == MC_ERR_USAGE)
+        fprintf(stderr, "Usage: machine [OPTIONS] COMMAND [ARGS...]\nRun 'machine --help' for "
+                        "the commands.\n");
     return exit_code_of(e);
 }
 
@@ -176,7 +181,8 @@ set_globals(struct cli_ctx *ctx, const struct cli_args *g, char **storage)
 }
 
 static int
-run(int argc, char **argv, struct cli_ctx *ctx, const char **verb, struct mc_error **err)
+run(int argc, char **argv, struct cli_ctx *ctx, const struct cli_command **verb,
+    struct mc_error **err)
 {
     _cleanup_(cli_flagset_clear) struct cli_flagset gset = { 0 };
     cli_flagset_add(&gset, global_flags);
@@ -188,14 +194,13 @@ run(int argc, char **argv, struct cli_ctx *ctx, const char **verb, struct mc_err
     if (cli_args_has(&g, "version") && !g.positional[0])
         return cli_cmd_version.run(ctx, &cli_cmd_version, &g, err);
     if (!g.positional[0]) {
-        bool asked = cli_args_has(&g, "help");
-        cli_usage(asked ? stdout : stderr);
-        return asked ? 0 : 2;
+        cli_usage(stdout);
+        return 0;
     }
     const struct cli_command *cmd = cli_command_find(g.positional[0]);
     if (!cmd)
         return unknown_command(g.positional[0], err);
-    *verb = cmd->name;
+    *verb = cmd;
     int first = 1 + g.rest_index + 1;
     return run_verb(ctx, cmd, argc - first, argv + first, err);
 }
@@ -212,11 +217,10 @@ main(int argc, char **argv)
         .getenv = env_get,
     };
     struct mc_error *err = NULL;
-    const char *verb = NULL;
+    const struct cli_command *verb = NULL;
     int rc = run(argc, argv, &ctx, &verb, &err);
-    _cleanup_free_ char *verb_prefix = verb ? xasprintf("%s ", verb) : NULL;
     if (rc < 0)
-        rc = report(err, verb_prefix);
+        rc = report(err, verb);
     mc_error_free(err);
     store_free(ctx.store);
     if (fflush(stdout) != 0 && rc == 0)
