@@ -267,14 +267,15 @@ test_store(const char *root)
     err = NULL;
     json_decref(out);
     out = json_array();
+    _cleanup_free_ char *kept = NULL;
     ok(img_remove("bb:1", true, out, NULL) == 0 && count_key(out, "Untagged") == 1 &&
-               count_key(out, "Deleted") == 0 && eng_image_resolve(id, NULL),
+               count_key(out, "Deleted") == 0 && (kept = eng_image_resolve(id, NULL)),
        "forced: untagged, kept for the container (dangling)");
     json_decref(out);
     in_use_flag = false;
     out = json_array();
     ok(img_remove(id, false, out, NULL) == 0 && count_key(out, "Deleted") == 1 &&
-               !eng_image_resolve(id, NULL),
+               eng_image_resolve(id, NULL) == NULL,
        "unused and untagged: deleted");
     json_decref(out);
     eng_images_set_in_use_hook(NULL);
