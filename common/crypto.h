@@ -48,6 +48,12 @@ void mc_sha256_update(struct mc_sha256_ctx *c, const void *data, size_t len);
 void mc_sha256_final_hex(struct mc_sha256_ctx *c, char hex[MC_SHA256_HEX_LEN + 1]);
 void mc_sha256_free(struct mc_sha256_ctx *c);
 
+/* Standard base64 with padding, newly allocated. */
+char *mc_base64_encode(const void *data, size_t len);
+/* Decodes base64 (padding optional; no whitespace). Returns -1 on bad input; *ret is owned by
+ * the caller. */
+int mc_base64_decode(const char *s, size_t slen, uint8_t **ret, size_t *ret_len);
+
 /* Cryptographically random bytes; aborts if the generator fails. */
 void mc_random_bytes(void *buf, size_t n);
 /* n random bytes as 2n hex characters in a new string. */

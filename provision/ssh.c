@@ -352,8 +352,8 @@ static int
 authenticate(struct prov_ssh *s, const struct prov_ssh_config *c, int64_t deadline,
              struct mc_error **err)
 {
-    enum prov_key_type kt = PROV_KEY_UNKNOWN;
-    prov_sshkey_check_file(c->identity, &kt, NULL);
+    enum mc_key_type kt = MC_KEY_UNKNOWN;
+    mc_sshkey_check_file(c->identity, &kt, NULL);
     int rc;
     while ((rc = libssh2_userauth_publickey_fromfile_ex(s->session, s->user, strlen(s->user), NULL,
                                                         c->identity, NULL)) == LIBSSH2_ERROR_EAGAIN)
@@ -363,7 +363,7 @@ authenticate(struct prov_ssh *s, const struct prov_ssh_config *c, int64_t deadli
         return mc_error_set(err, MC_ERR_AUTH,
                             "%s refused the %s key '%s' for user '%s' (is its public key in "
                             "~%s/.ssh/authorized_keys on the host?)",
-                            s->peer, prov_key_type_name(kt), c->identity, s->user, s->user);
+                            s->peer, mc_key_type_name(kt), c->identity, s->user, s->user);
     if (rc == LIBSSH2_ERROR_FILE)
         return ssh_error(s, err, MC_ERR_INVALID, "Loading the key for authentication");
     if (rc < 0)
@@ -377,8 +377,8 @@ prov_ssh_connect(const struct prov_ssh_config *c, int64_t deadline_ms, struct pr
 {
     ssh_global_init();
     int port = c->port ? c->port : 22;
-    enum prov_key_type kt;
-    if (prov_sshkey_check_file(c->identity, &kt, err) < 0)
+    enum mc_key_type kt;
+    if (mc_sshkey_check_file(c->identity, &kt, err) < 0)
         return -1;
     _cleanup_(prov_hostkey_clear) struct prov_hostkey pin = { 0 };
     if (read_pinned(c->known_hosts, &pin, err) < 0)

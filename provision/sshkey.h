@@ -1,6 +1,6 @@
 /* SSH keys: the machine's own ed25519 key (generated here, written in the OpenSSH private-key
- * format that ssh-keygen and libssh2 read), checks of a key the user brings, and the host key
- * pinned in a machine's known_hosts. */
+ * format that ssh-keygen and libssh2 read) and the host key pinned in a machine's known_hosts.
+ * Keys users bring are checked by common/sshkeyfile.h. */
 #ifndef MC_SSHKEY_H
 #define MC_SSHKEY_H
 
@@ -9,14 +9,7 @@
 #include <stdint.h>
 
 #include "error.h"
-
-enum prov_key_type {
-    PROV_KEY_UNKNOWN,
-    PROV_KEY_ED25519,
-    PROV_KEY_ECDSA,
-    PROV_KEY_RSA,
-    PROV_KEY_DSA,
-};
+#include "sshkeyfile.h"
 
 /* Generates an ed25519 key pair: path (0600, OpenSSH private-key format, unencrypted) and
  * path.pub (0644, "ssh-ed25519 AAAA... comment"). Both are written atomically. */
@@ -28,15 +21,6 @@ char *prov_sshkey_ed25519_pem(const uint8_t seed[32], const uint8_t pub[32], con
                               uint32_t check);
 /* "ssh-ed25519 BASE64 comment" for a public key (pure), newly allocated. */
 char *prov_sshkey_ed25519_public_line(const uint8_t pub[32], const char *comment);
-
-/* Classifies a private key file's text (pure): ed25519 and ECDSA are usable. RSA and DSA keys,
- * encrypted keys and unknown formats are refused with the reason (MC_ERR_UNSUPPORTED or
- * MC_ERR_INVALID); what names the key in messages. */
-int prov_sshkey_classify(const char *text, size_t len, const char *what, enum prov_key_type *ret,
-                         struct mc_error **err);
-/* Reads and classifies a private key file. */
-int prov_sshkey_check_file(const char *path, enum prov_key_type *ret, struct mc_error **err);
-const char *prov_key_type_name(enum prov_key_type t);
 
 /* A host key as the server sent it: its algorithm name and the key blob. */
 struct prov_hostkey {

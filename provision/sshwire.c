@@ -1,40 +1,7 @@
 #include <string.h>
 
-#include <openssl/evp.h>
-
 #include "sshwire.h"
 #include "xalloc.h"
-
-char *
-prov_b64_encode(const void *data, size_t len)
-{
-    char *out = xmalloc(4 * ((len + 2) / 3) + 1);
-    EVP_EncodeBlock((unsigned char *)out, data, (int)len);
-    return out;
-}
-
-int
-prov_b64_decode(const char *s, size_t slen, uint8_t **ret, size_t *ret_len)
-{
-    while (slen > 0 && s[slen - 1] == '=')
-        slen--;
-    if (slen % 4 == 1)
-        return -1;
-    /* EVP_DecodeBlock wants whole quanta: pad back to a multiple of 4. */
-    size_t padded = (slen + 3) / 4 * 4;
-    _cleanup_free_ char *in = xmalloc(padded + 1);
-    memcpy(in, s, slen);
-    memset(in + slen, '=', padded - slen);
-    in[padded] = '\0';
-    _cleanup_free_ uint8_t *out = xmalloc(padded / 4 * 3 + 1);
-    int n = EVP_DecodeBlock(out, (const unsigned char *)in, (int)padded);
-    if (n < 0)
-        return -1;
-    n -= (int)(padded - slen);
-    *ret_len = (size_t)n;
-    *ret = TAKE_PTR(out);
-    return 0;
-}
 
 void
 prov_wire_put_u32(struct mc_buf *b, uint32_t v)

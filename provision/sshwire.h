@@ -1,4 +1,4 @@
-/* The SSH wire format as pure functions: base64, length-prefixed strings and the server's
+/* The SSH wire format as pure functions: length-prefixed strings and the server's
  * KEXINIT (which lists the host key algorithms a server offers). No I/O: unit-tested and
  * fuzzable. */
 #ifndef MC_SSHWIRE_H
@@ -10,11 +10,6 @@
 
 #include "error.h"
 #include "strbuf.h"
-
-/* Standard base64 with padding, newly allocated. */
-char *prov_b64_encode(const void *data, size_t len);
-/* Decodes base64 (padding optional; whitespace is not allowed). Returns -1 on bad input. */
-int prov_b64_decode(const char *s, size_t slen, uint8_t **ret, size_t *ret_len);
 
 /* Appends a big-endian uint32 / a length-prefixed string. */
 void prov_wire_put_u32(struct mc_buf *b, uint32_t v);

@@ -10,6 +10,7 @@
 #include "driver.h"
 #include "fs.h"
 #include "json.h"
+#include "sshkeyfile.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -63,16 +64,13 @@ generic_precreate_check(struct driver_ctx *ctx, struct mc_error **err)
     if (user && (isempty(user) || strpbrk(user, " \t\n'\"\\/:@")))
         return mc_error_set(err, MC_ERR_PRECREATE, "--generic-ssh-user '%s' is not a user name",
                             user);
+    /* A key machine cannot use (RSA, DSA, a passphrase) is refused before anything is made. */
     _cleanup_free_ char *key = key_source(ctx);
-    _cleanup_free_ char *text = NULL;
-    struct mc_error *e = NULL;
-    if (mc_read_file(key, KEY_FILE_MAX, &text, NULL, &e) < 0) {
-        int r = mc_error_set(err, MC_ERR_PRECREATE,
-                             "the SSH key '%s' cannot be read (%s); give the host's key with "
-                             "--generic-ssh-key",
-                             key, e->message);
-        mc_error_free(e);
-        return r;
+    enum mc_key_type type;
+    if (mc_sshkey_check_file(key, &type, err) < 0) {
+        if (err && *err)
+            (*err)->code = MC_ERR_PRECREATE;
+        return mc_error_prefix(err, "--generic-ssh-key: ");
     }
     return 0;
 }

@@ -41,8 +41,8 @@ test_generate(void)
     _cleanup_free_ char *path = mc_path_join(tap_tmpdir(), "id_ed25519");
     struct mc_error *err = NULL;
     ok(prov_sshkey_generate(path, "h1@machine", &err) == 0, "key generated");
-    enum prov_key_type t = PROV_KEY_UNKNOWN;
-    ok(prov_sshkey_check_file(path, &t, &err) == 0 && t == PROV_KEY_ED25519,
+    enum mc_key_type t = MC_KEY_UNKNOWN;
+    ok(mc_sshkey_check_file(path, &t, &err) == 0 && t == MC_KEY_ED25519,
        "the generated key classifies as ed25519");
     struct stat st;
     ok(stat(path, &st) == 0 && (st.st_mode & 0777) == 0600, "private key is 0600");
@@ -58,8 +58,8 @@ static void
 refused(const char *text, const char *needle, const char *name)
 {
     struct mc_error *err = NULL;
-    enum prov_key_type t;
-    ok(prov_sshkey_classify(text, strlen(text), "KEY", &t, &err) < 0 && err &&
+    enum mc_key_type t;
+    ok(mc_sshkey_classify(text, strlen(text), "KEY", &t, &err) < 0 && err &&
                strstr(err->message, needle),
        "%s refused: %s", name, err ? err->message : "(accepted)");
     mc_error_free(err);
@@ -86,9 +86,9 @@ test_classify(void)
     refused("ssh-ed25519 AAAAC3Nza foo\n", "public key", "public key file");
     refused("hello\n", "not an SSH private key", "random text");
     struct mc_error *err = NULL;
-    enum prov_key_type t = PROV_KEY_UNKNOWN;
+    enum mc_key_type t = MC_KEY_UNKNOWN;
     const char *ec = "-----BEGIN EC PRIVATE KEY-----\nMHcC\n-----END EC PRIVATE KEY-----\n";
-    ok(prov_sshkey_classify(ec, strlen(ec), "KEY", &t, &err) == 0 && t == PROV_KEY_ECDSA,
+    ok(mc_sshkey_classify(ec, strlen(ec), "KEY", &t, &err) == 0 && t == MC_KEY_ECDSA,
        "a PEM ECDSA key is accepted");
     mc_error_free(err);
 }

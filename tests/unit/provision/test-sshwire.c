@@ -1,6 +1,7 @@
 /* SSH wire format: base64, KEXINIT parsing, known_hosts pinning (pure functions). */
 #include <string.h>
 
+#include "crypto.h"
 #include "sshkey.h"
 #include "sshwire.h"
 #include "tap.h"
@@ -14,20 +15,20 @@ test_base64(void)
         { "", "" }, { "f", "Zg==" }, { "fo", "Zm8=" }, { "foo", "Zm9v" }, { "foob", "Zm9vYg==" },
     };
     for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
-        _cleanup_free_ char *e = prov_b64_encode(cases[i][0], strlen(cases[i][0]));
+        _cleanup_free_ char *e = mc_base64_encode(cases[i][0], strlen(cases[i][0]));
         is_str(e, cases[i][1], "base64 of '%s'", cases[i][0]);
         _cleanup_free_ uint8_t *d = NULL;
         size_t n = 0;
-        ok(prov_b64_decode(e, strlen(e), &d, &n) == 0 && n == strlen(cases[i][0]) &&
+        ok(mc_base64_decode(e, strlen(e), &d, &n) == 0 && n == strlen(cases[i][0]) &&
                    memcmp(d, cases[i][0], n) == 0,
            "round trip of '%s'", cases[i][0]);
     }
     _cleanup_free_ uint8_t *d = NULL;
     size_t n = 0;
-    ok(prov_b64_decode("Zm9vYg", 6, &d, &n) == 0 && n == 4, "padding is optional");
+    ok(mc_base64_decode("Zm9vYg", 6, &d, &n) == 0 && n == 4, "padding is optional");
     free(TAKE_PTR(d));
-    ok(prov_b64_decode("Z", 1, &d, &n) < 0, "a single leftover character is refused");
-    ok(prov_b64_decode("Zm9v!!!!", 8, &d, &n) < 0, "non-base64 characters are refused");
+    ok(mc_base64_decode("Z", 1, &d, &n) < 0, "a single leftover character is refused");
+    ok(mc_base64_decode("Zm9v!!!!", 8, &d, &n) < 0, "non-base64 characters are refused");
 }
 
 /* A KEXINIT packet as a server sends it: length, padding, message 20, cookie, name-lists. */

@@ -55,12 +55,22 @@ main(void)
     precreate_refuses("{\"ip-address\":\"10.0.0.2\",\"ssh-port\":70000,\"ssh-key\":\"/x\"}",
                       "not a TCP port", "bad port");
     precreate_refuses("{\"ip-address\":\"10.0.0.2\",\"ssh-key\":\"/nonexistent/key\"}",
-                      "cannot be read", "missing key");
+                      "No such file", "missing key");
+    _cleanup_free_ char *rsa = mc_path_join(tap_tmpdir(), "id_rsa");
+    struct mc_error *e = NULL;
+    const char *rsatext = "-----BEGIN RSA PRIVATE KEY-----\nMIIE\n-----END RSA PRIVATE KEY-----\n";
+    mc_write_file_atomic(rsa, rsatext, strlen(rsatext), 0600, &e);
+    _cleanup_free_ char *rsaopts =
+            xasprintf("{\"ip-address\":\"10.0.0.2\",\"ssh-key\":\"%s\"}", rsa);
+    precreate_refuses(rsaopts, "OpenSSH 8.8", "an RSA key, before anything is made");
 
     _cleanup_free_ char *src = mc_path_join(tap_tmpdir(), "user-key");
     struct mc_error *err = NULL;
-    const char *keytext = "-----BEGIN OPENSSH PRIVATE KEY-----\nx\n-----END OPENSSH PRIVATE "
-                          "KEY-----\n";
+    /* An OpenSSH ed25519 key file (only its public part is read by the check). */
+    const char *keytext =
+            "-----BEGIN OPENSSH PRIVATE KEY-----\n"
+            "b3BlbnNzaC1rZXktdjEAAAAABG5vbmUAAAAEbm9uZQAAAAAAAAABAAAADwAAAAtzc2gtZWQyNTUxOQ==\n"
+            "-----END OPENSSH PRIVATE KEY-----\n";
     ok(mc_write_file_atomic(src, keytext, strlen(keytext), 0600, &err) == 0, "user key written");
     _cleanup_json_ json_t *o = json_pack("{s:s, s:s, s:s, s:i}", "ip-address", "10.0.0.2",
                                          "ssh-user", "alice", "ssh-key", src, "ssh-port", 2222);
