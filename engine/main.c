@@ -53,7 +53,8 @@ usage(FILE *f)
             "      --log-file FILE     append logs to FILE instead of stderr\n"
             "      --pidfile FILE      write the daemon's pid to FILE\n"
             "      --daemonize         detach (fork, setsid) once listening; for init systems\n"
-            "                          without supervision\n"
+            "                          without supervision (logs: /var/log/machined.log unless\n"
+            "                          --log-file)\n"
             "      --live-restore      keep containers running when the daemon stops\n"
             "      --version           print the version and exit\n"
             "      --help              print this help and exit\n");
@@ -226,6 +227,9 @@ build_config(struct cmdline *cl, struct eng_config *cfg, struct mc_error **err)
     if (cl->live_restore_set)
         cfg->live_restore = true;
     cfg->daemonize = f->daemonize;
+    /* A detached daemon's stderr is /dev/null: keep its log somewhere. */
+    if (cfg->daemonize && !cfg->log_file)
+        cfg->log_file = xstrdup("/var/log/machined.log");
     return eng_config_finish(cfg, err);
 }
 
