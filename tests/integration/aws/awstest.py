@@ -219,3 +219,11 @@ def ssh_keypair(workdir, name):
 
 def tmpdir():
     return tempfile.mkdtemp(prefix="aws-test-")
+
+
+def cleanup(path, passed):
+    """Removes a test folder after a pass (kept on failure, or with MACHINE_TEST_KEEP=1)."""
+    if passed and os.environ.get("MACHINE_TEST_KEEP") != "1":
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        print("# kept %s (moto.log, the store)" % path, flush=True)

@@ -437,7 +437,9 @@ class Suite:
             self.crash_points()
         finally:
             self.moto.stop()
-        return self.t.done()
+        code = self.t.done()
+        awstest.cleanup(self.dir, code == 0)
+        return code
 
 
 if __name__ == "__main__":
