@@ -160,7 +160,8 @@ live_new(size_t n)
 static bool
 add_job(struct cli_ctx *ctx, struct live *l, struct row *r, int64_t deadline)
 {
-    if (!r->rec || r->rec->create_state == STORE_CREATE_CREATING)
+    /* A half-made machine shows its create state and cause, not a live state. */
+    if (!r->rec || r->rec->create_state != STORE_CREATE_READY)
         return false;
     struct store *s = NULL;
     struct mc_error *e = NULL;
