@@ -207,6 +207,43 @@ class Suite:
         self.run(["rm", "-y", "in1"], env=env)
         t.ok(awstest.nothing(awstest.ours(self.ec2)), "rm with the kept pair cleans everything")
 
+    def session_token_and_logs(self):
+        """Temporary credentials (with a session token) from an assumed role, which moto checks
+        token and all, and debug logs that show neither the secret nor the token."""
+        t = self.t
+        iam = self.moto.client("iam")
+        trust = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Principal": {"AWS": "*"}, "Action": "sts:AssumeRole"}]}
+        allow = {"Version": "2012-10-17", "Statement": [
+            {"Effect": "Allow", "Action": "*", "Resource": "*"}]}
+        arn = iam.create_role(RoleName="machine-test-role",
+                              AssumeRolePolicyDocument=json.dumps(trust))["Role"]["Arn"]
+        iam.put_role_policy(RoleName="machine-test-role", PolicyName="all",
+                            PolicyDocument=json.dumps(allow))
+        creds = self.moto.client("sts").assume_role(
+            RoleArn=arn, RoleSessionName="machine-test")["Credentials"]
+        env = self.env({"AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+                        "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+                        "AWS_SESSION_TOKEN": creds["SessionToken"], "MACHINE_LOG": "debug"})
+        p = self.run(["--debug", "create"] + self.flags + ["tok1"], env=env,
+                     desc="create with a session token, logging at debug level")
+        p2 = self.run(["--debug", "status", "tok1"], env=env)
+        t.is_(p2.stdout.strip(), "Running", "status with the session token")
+        out = p.stdout + p.stderr + p2.stdout + p2.stderr
+        t.ok("EC2 RunInstances" in out, "the debug log shows the calls", out[-2000:])
+        t.ok(creds["SecretAccessKey"] not in out and creds["SessionToken"] not in out
+             and creds["SecretAccessKey"] not in self.files_text()
+             and creds["SessionToken"] not in self.files_text(),
+             "neither the secret nor the session token is logged or stored")
+        p = self.run(["status", "tok1"], env=self.env({
+            "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
+            "AWS_SECRET_ACCESS_KEY": creds["SecretAccessKey"],
+            "AWS_SESSION_TOKEN": "not-the-token"}), expect=None)
+        t.ok(p.returncode != 0 and creds["SecretAccessKey"] not in p.stderr,
+             "a wrong session token is refused", p.stderr)
+        self.run(["rm", "-y", "tok1"], env=env)
+        t.ok(awstest.nothing(awstest.ours(self.ec2)), "nothing left")
+
     def crashes(self):
         t = self.t
         for n, label in enumerate(("aws:run-instances-answered", "aws:instance-saved")):
@@ -239,6 +276,7 @@ class Suite:
             self.precedence()
             self.wrong_secret()
             self.stdin_credentials()
+            self.session_token_and_logs()
             self.crashes()
         finally:
             self.moto.stop()
