@@ -25,6 +25,7 @@ struct cli_ctx {
     FILE *err; /* stderr: progress and warnings */
     struct store *store;
     cli_getenv_fn getenv; /* getenv, replaceable in tests */
+    int error_exit;       /* non-zero: the exit code of a returned error (run: 125, 126, 127) */
 };
 
 struct cli_command;
@@ -60,6 +61,10 @@ extern const struct cli_command cli_cmd_active, cli_cmd_completion, cli_cmd_conf
         cli_cmd_provision, cli_cmd_regenerate_certs, cli_cmd_restart, cli_cmd_rm, cli_cmd_scp,
         cli_cmd_ssh, cli_cmd_start, cli_cmd_status, cli_cmd_stop, cli_cmd_upgrade, cli_cmd_url,
         cli_cmd_version;
+/* The engine verbs (cli-engine.h). */
+extern const struct cli_command cli_cmd_container, cli_cmd_container_logs, cli_cmd_container_ls,
+        cli_cmd_exec, cli_cmd_image, cli_cmd_images, cli_cmd_info, cli_cmd_logs, cli_cmd_ps,
+        cli_cmd_rmi, cli_cmd_run;
 
 /* The flags --format and --help, shared by verbs. */
 #define CLI_FLAG_FORMAT                                                               \

@@ -306,13 +306,23 @@ cli_table_add(struct cli_table *t, const char *const *cells)
     t->nrows++;
 }
 
+/* The width of a cell in characters: UTF-8 continuation bytes take no column ("…"). */
+static size_t
+cell_width(const char *s)
+{
+    size_t w = 0;
+    for (; *s; s++)
+        w += ((unsigned char)*s & 0xc0) != 0x80;
+    return w;
+}
+
 char *
 cli_table_render(const struct cli_table *t)
 {
     _cleanup_free_ size_t *width = xcalloc(t->ncols ? t->ncols : 1, sizeof(size_t));
     for (size_t r = 0; r < t->nrows; r++)
         for (size_t c = 0; c < t->ncols; c++) {
-            size_t w = strlen(t->cells[r * t->ncols + c]);
+            size_t w = cell_width(t->cells[r * t->ncols + c]);
             width[c] = w > width[c] ? w : width[c];
         }
     struct mc_buf b = MC_BUF_INIT;
@@ -320,10 +330,9 @@ cli_table_render(const struct cli_table *t)
     for (size_t r = 0; r < t->nrows; r++) {
         for (size_t c = 0; c < t->ncols; c++) {
             const char *cell = t->cells[r * t->ncols + c];
-            if (c + 1 == t->ncols)
-                mc_buf_puts(&b, cell);
-            else
-                mc_buf_printf(&b, "%-*s", (int)(width[c] + 3), cell);
+            mc_buf_puts(&b, cell);
+            if (c + 1 < t->ncols)
+                mc_buf_printf(&b, "%*s", (int)(width[c] + 3 - cell_width(cell)), "");
         }
         while (b.len && b.data[b.len - 1] == ' ')
             b.data[--b.len] = '\0';

@@ -18,17 +18,26 @@ static const struct cli_command *const commands[] = {
     &cli_cmd_active,
     &cli_cmd_completion,
     &cli_cmd_config,
+    &cli_cmd_container,
     &cli_cmd_create,
     &cli_cmd_env,
+    &cli_cmd_exec,
     &cli_cmd_help,
+    &cli_cmd_image,
+    &cli_cmd_images,
+    &cli_cmd_info,
     &cli_cmd_inspect,
     &cli_cmd_ip,
     &cli_cmd_kill,
+    &cli_cmd_logs,
     &cli_cmd_ls,
     &cli_cmd_provision,
+    &cli_cmd_ps,
     &cli_cmd_regenerate_certs,
     &cli_cmd_restart,
     &cli_cmd_rm,
+    &cli_cmd_rmi,
+    &cli_cmd_run,
     &cli_cmd_scp,
     &cli_cmd_ssh,
     &cli_cmd_start,
@@ -219,8 +228,11 @@ main(int argc, char **argv)
     struct mc_error *err = NULL;
     const struct cli_command *verb = NULL;
     int rc = run(argc, argv, &ctx, &verb, &err);
-    if (rc < 0)
+    if (rc < 0) {
         rc = report(err, verb);
+        if (ctx.error_exit && err->code != MC_ERR_USAGE)
+            rc = ctx.error_exit;
+    }
     mc_error_free(err);
     store_free(ctx.store);
     if (fflush(stdout) != 0 && rc == 0)

@@ -1,43 +1,29 @@
-/* The engine API client core over libcurl (client.h). libcurl's errors are converted in one
- * place, curl_error(). */
-#include <pthread.h>
+/* The engine API client core (client.h): configuration, the client object, whole requests,
+ * ping and version. Exchanges are in exchange.c, the transport in transport.c. */
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
+#include <openssl/ssl.h>
 
-#include "client.h"
+#include "client-internal.h"
 #include "fs.h"
 #include "json.h"
-#include "strbuf.h"
 #include "url.h"
 #include "util.h"
 #include "xalloc.h"
 
-/* Answers larger than this are refused (the core's answers are small JSON documents). */
-#define CLIENT_BODY_MAX (64 * 1024 * 1024)
-
-MC_DEFINE_CLEANUP(CURL, curl_easy_cleanup)
-MC_DEFINE_CLEANUP(struct curl_slist, curl_slist_free_all)
-
-struct client {
-    struct client_config cfg;
-    char *base;        /* "https://192.0.2.10:2376" or "http://localhost" */
-    char *socket_path; /* for unix:// */
-};
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static pthread_once_t ssl_once = PTHREAD_ONCE_INIT;
 
 static void
-curl_init_once(void)
+ssl_init_once(void)
 {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
+    OPENSSL_init_ssl(0, NULL);
 }
 
 void
 client_global_init(void)
 {
-    pthread_once(&curl_once, curl_init_once);
+    pthread_once(&ssl_once, ssl_init_once);
 }
 
 void
@@ -88,13 +74,16 @@ client_free(struct client *c)
     if (!c)
         return;
     client_config_clear(&c->cfg);
-    free(c->base);
     free(c->socket_path);
+    free(c->tcp_host);
+    free(c->host_header);
+    SSL_CTX_free(c->tls);
+    pthread_mutex_destroy(&c->tls_lock);
     free(c);
 }
 
 static int
-set_base(struct client *c, struct mc_error **err)
+set_address(struct client *c, struct mc_error **err)
 {
     struct mc_url u = { 0 };
     if (mc_url_parse(c->cfg.host, 0, &u, err) < 0)
@@ -102,14 +91,15 @@ set_base(struct client *c, struct mc_error **err)
     int r = 0;
     if (streq(u.scheme, "unix")) {
         c->socket_path = xstrdup(u.path);
-        c->base = xstrdup("http://localhost");
+        c->host_header = xstrdup("api.moby.localhost");
+        c->cfg.tls = false;
     } else if (streq(u.scheme, "tcp") || streq(u.scheme, "http") || streq(u.scheme, "https")) {
-        _cleanup_free_ char *hp = mc_url_hostport(&u);
-        bool tls = c->cfg.tls || streq(u.scheme, "https");
         if (u.port == 0)
             r = mc_error_set(err, MC_ERR_INVALID, "engine URL '%s' has no port", c->cfg.host);
-        c->base = xasprintf("%s://%s", tls ? "https" : "http", hp);
-        c->cfg.tls = tls;
+        c->tcp_host = xstrdup(u.host);
+        c->tcp_port = u.port;
+        c->host_header = mc_url_hostport(&u);
+        c->cfg.tls = c->cfg.tls || streq(u.scheme, "https");
     } else {
         r = mc_error_set(err, MC_ERR_INVALID,
                          "engine URL '%s' is neither tcp://HOST:PORT nor unix:///PATH",
@@ -123,12 +113,13 @@ struct client *
 client_new(const struct client_config *cfg, struct mc_error **err)
 {
     _cleanup_(client_freep) struct client *c = xzalloc(sizeof(*c));
+    pthread_mutex_init(&c->tls_lock, NULL);
     c->cfg.host = xstrdup(cfg->host ? cfg->host : CLIENT_DEFAULT_HOST);
     c->cfg.tls = cfg->tls;
     c->cfg.tls_verify = cfg->tls_verify;
     c->cfg.cert_path = xstrdup_or_null(cfg->cert_path);
     c->cfg.api_version = xstrdup_or_null(cfg->api_version);
-    if (set_base(c, err) < 0)
+    if (set_address(c, err) < 0)
         return NULL;
     client_global_init();
     return TAKE_PTR(c);
@@ -142,112 +133,25 @@ client_response_clear(struct client_response *r)
     memset(r, 0, sizeof(*r));
 }
 
-static const struct {
-    CURLcode code;
-    enum mc_error_code mc;
-} curl_codes[] = {
-    { CURLE_OPERATION_TIMEDOUT, MC_ERR_TIMEOUT },    { CURLE_COULDNT_CONNECT, MC_ERR_IO },
-    { CURLE_COULDNT_RESOLVE_HOST, MC_ERR_IO },       { CURLE_SSL_CONNECT_ERROR, MC_ERR_AUTH },
-    { CURLE_PEER_FAILED_VERIFICATION, MC_ERR_AUTH }, { CURLE_SSL_CERTPROBLEM, MC_ERR_AUTH },
-    { CURLE_SSL_CACERT_BADFILE, MC_ERR_AUTH },       { CURLE_WRITE_ERROR, MC_ERR_INVALID },
-};
-
-/* The one conversion from a libcurl failure to an error. */
-static int
-curl_error(const struct client *c, CURLcode rc, const char *errbuf, int timeout_ms,
-           struct mc_error **err)
-{
-    enum mc_error_code code = MC_ERR_IO;
-    for (size_t i = 0; i < ELEMENTSOF(curl_codes); i++)
-        if (curl_codes[i].code == rc)
-            code = curl_codes[i].mc;
-    if (code == MC_ERR_TIMEOUT)
-        return mc_error_set(err, code, "the engine at '%s' did not answer within %d ms",
-                            c->cfg.host, timeout_ms);
-    return mc_error_set(err, code, "cannot reach the engine at '%s': %s", c->cfg.host,
-                        errbuf[0] ? errbuf : curl_easy_strerror(rc));
-}
-
-static size_t
-on_body(char *data, size_t size, size_t n, void *userdata)
-{
-    struct mc_buf *b = userdata;
-    if (b->len + size * n > CLIENT_BODY_MAX)
-        return 0; /* libcurl turns this into CURLE_WRITE_ERROR */
-    mc_buf_append(b, data, size * n);
-    return size * n;
-}
-
-static void
-setup_tls(CURL *h, const struct client *c)
-{
-    if (!c->cfg.tls)
-        return;
-    if (c->cfg.cert_path) {
-        _cleanup_free_ char *ca = mc_path_join(c->cfg.cert_path, "ca.pem");
-        _cleanup_free_ char *cert = mc_path_join(c->cfg.cert_path, "cert.pem");
-        _cleanup_free_ char *key = mc_path_join(c->cfg.cert_path, "key.pem");
-        if (c->cfg.tls_verify)
-            curl_easy_setopt(h, CURLOPT_CAINFO, ca); /* libcurl copies option strings */
-        curl_easy_setopt(h, CURLOPT_SSLCERT, cert);
-        curl_easy_setopt(h, CURLOPT_SSLKEY, key);
-    }
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, c->cfg.tls_verify ? 1L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, c->cfg.tls_verify ? 2L : 0L);
-    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
-}
-
-static char *
-request_url(const struct client *c, const char *path)
-{
-    if (c->cfg.api_version)
-        return xasprintf("%s/v%s%s", c->base, c->cfg.api_version, path);
-    return xasprintf("%s%s", c->base, path);
-}
-
 int
 client_request(struct client *c, const struct client_request *req, struct client_response *ret,
                struct mc_error **err)
 {
-    _cleanup_(curl_easy_cleanupp) CURL *h = curl_easy_init();
-    if (!h)
-        return mc_error_set(err, MC_ERR_FAILED, "cannot start a libcurl session");
-    char errbuf[CURL_ERROR_SIZE] = "";
-    _cleanup_buf_ struct mc_buf body = MC_BUF_INIT;
-    _cleanup_free_ char *url = request_url(c, req->path);
-    _cleanup_(curl_slist_free_allp) struct curl_slist *hdrs = NULL;
-
-    curl_easy_setopt(h, CURLOPT_URL, url);
-    curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, req->method ? req->method : "GET");
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &body);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, "machine/" MC_VERSION);
-    if (c->socket_path)
-        curl_easy_setopt(h, CURLOPT_UNIX_SOCKET_PATH, c->socket_path);
-    if (req->timeout_ms > 0)
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, (long)req->timeout_ms);
-    if (req->body) {
-        _cleanup_free_ char *ct = xasprintf(
-                "Content-Type: %s", req->content_type ? req->content_type : "application/json");
-        hdrs = curl_slist_append(hdrs, ct);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDS, req->body);
-        curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)req->body_len);
-    }
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    setup_tls(h, c);
-
-    CURLcode rc = curl_easy_perform(h);
-    if (rc != CURLE_OK)
-        return curl_error(c, rc, errbuf, req->timeout_ms, err);
-    struct client_response r = { 0 };
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &r.status);
-    char *ct = NULL;
-    curl_easy_getinfo(h, CURLINFO_CONTENT_TYPE, &ct);
-    r.content_type = xstrdup_or_null(ct);
-    r.body_len = body.len;
-    r.body = body.data ? mc_buf_steal(&body) : xstrdup("");
+    struct client_call call = {
+        .method = req->method ? req->method : "GET",
+        .path = req->path,
+        .content_type = req->content_type,
+        .body = req->body,
+        .body_len = req->body_len,
+        .timeout_ms = req->timeout_ms,
+    };
+    _cleanup_exchange_ struct client_exchange *x = NULL;
+    if (client_open(c, &call, &x, err) < 0)
+        return -1;
+    struct client_response r = { .status = x->head.status };
+    if (client_exchange_read_all(x, CLIENT_ANSWER_MAX, &r.body, &r.body_len, err) < 0)
+        return mc_error_prefix(err, "%s %s: ", call.method, call.path);
+    r.content_type = xstrdup_or_null(client_http_head_get(&x->head, "Content-Type"));
     *ret = r;
     return 0;
 }
