@@ -35,15 +35,18 @@ struct transport {
     int fd;
     SSL *ssl;
     bool write_shut;
+    const char *host; /* the engine URL, for messages (borrowed from the client) */
+    int timeout_ms;   /* the exchange's timeout, for messages */
 };
-#define TRANSPORT_INIT \
-    {                  \
-        -1, NULL, 0    \
+#define TRANSPORT_INIT       \
+    {                        \
+        -1, NULL, 0, NULL, 0 \
     }
 
-/* Connects to the client's engine (TLS handshake included) before deadline (mc_now_ms()
- * based; 0: none). The socket is non-blocking and O_CLOEXEC. */
-int tr_connect(struct client *c, int64_t deadline, struct transport *ret, struct mc_error **err);
+/* Connects to the client's engine (TLS handshake included) within timeout_ms (<= 0: none),
+ * the deadline being mc_now_ms() based. The socket is non-blocking and O_CLOEXEC. */
+int tr_connect(struct client *c, int timeout_ms, int64_t deadline, struct transport *ret,
+               struct mc_error **err);
 void tr_close(struct transport *t);
 
 /* One non-blocking read: > 0 bytes, 0 at the peer's end of stream, TR_AGAIN with *want set,

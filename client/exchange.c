@@ -149,7 +149,7 @@ client_open(struct client *c, const struct client_call *call, struct client_exch
     x->t = (struct transport)TRANSPORT_INIT;
     x->method = xstrdup(call->method ? call->method : "GET");
     x->deadline = client_deadline(call->timeout_ms);
-    if (tr_connect(c, x->deadline, &x->t, err) < 0)
+    if (tr_connect(c, call->timeout_ms, x->deadline, &x->t, err) < 0)
         return -1;
     struct mc_error *send_err = NULL;
     if (send_request(x, call, &send_err) < 0) {

@@ -101,7 +101,9 @@ tr_poll(struct transport *t, short want, int64_t deadline, struct mc_error **err
         if (deadline) {
             int64_t left = deadline - mc_now_ms();
             if (left <= 0)
-                return mc_error_set(err, MC_ERR_TIMEOUT, "the engine did not answer in time");
+                return mc_error_set(err, MC_ERR_TIMEOUT,
+                                    "the engine at '%s' did not answer within %d ms",
+                                    t->host ? t->host : "?", t->timeout_ms);
             wait = (int)left;
         }
         struct pollfd p = { .fd = t->fd, .events = want };
@@ -111,6 +113,14 @@ tr_poll(struct transport *t, short want, int64_t deadline, struct mc_error **err
         if (r < 0 && errno != EINTR)
             return mc_error_sys(err, errno, "cannot wait for the engine's connection");
     }
+}
+
+/* A connection that could not be made: an I/O error whatever the errno. */
+static int
+unreachable(struct client *c, int errnum, struct mc_error **err)
+{
+    return mc_error_set_full(err, MC_LOG_MODULE, MC_ERR_IO, errnum,
+                             "cannot reach the engine at '%s'", c->cfg.host);
 }
 
 /* Unix sockets connect at once (or fail), so the connect blocks and the socket turns
@@ -127,7 +137,7 @@ socket_unix(struct client *c, int *ret, struct mc_error **err)
     if (fd < 0)
         return mc_error_sys(err, errno, "cannot make a socket");
     if (connect(fd, (struct sockaddr *)&a, sizeof(a)) < 0)
-        return mc_error_sys(err, errno, "cannot reach the engine at '%s'", c->cfg.host);
+        return unreachable(c, errno, err);
     if (fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) < 0)
         return mc_error_sys(err, errno, "cannot set up the engine's connection");
     *ret = TAKE_FD(fd);
@@ -136,9 +146,9 @@ socket_unix(struct client *c, int *ret, struct mc_error **err)
 
 /* Waits for a non-blocking connect to finish. */
 static int
-connect_finish(struct client *c, int fd, int64_t deadline, struct mc_error **err)
+connect_finish(struct client *c, int fd, int timeout_ms, int64_t deadline, struct mc_error **err)
 {
-    struct transport t = { .fd = fd };
+    struct transport t = { .fd = fd, .host = c->cfg.host, .timeout_ms = timeout_ms };
     if (tr_poll(&t, POLLOUT, deadline, err) < 0)
         return mc_error_prefix(err, "connecting to '%s': ", c->cfg.host);
     int soerr = 0;
@@ -146,12 +156,12 @@ connect_finish(struct client *c, int fd, int64_t deadline, struct mc_error **err
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0)
         soerr = errno;
     if (soerr)
-        return mc_error_sys(err, soerr, "cannot reach the engine at '%s'", c->cfg.host);
+        return unreachable(c, soerr, err);
     return 0;
 }
 
 static int
-socket_tcp(struct client *c, int64_t deadline, int *ret, struct mc_error **err)
+socket_tcp(struct client *c, int timeout_ms, int64_t deadline, int *ret, struct mc_error **err)
 {
     struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV };
     struct addrinfo *res = NULL;
@@ -170,10 +180,10 @@ socket_tcp(struct client *c, int64_t deadline, int *ret, struct mc_error **err)
         mc_error_free(last);
         last = NULL;
         if (connect(fd, ai->ai_addr, ai->ai_addrlen) < 0 && errno != EINPROGRESS) {
-            mc_error_sys(&last, errno, "cannot reach the engine at '%s'", c->cfg.host);
+            unreachable(c, errno, &last);
             continue;
         }
-        if (connect_finish(c, fd, deadline, &last) == 0) {
+        if (connect_finish(c, fd, timeout_ms, deadline, &last) == 0) {
             /* Requests are small writes after the handshake's: without this, Nagle's algorithm
              * holds them for the peer's delayed ACK (40 ms per exchange). */
             setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &(int){ 1 }, sizeof(int));
@@ -227,10 +237,14 @@ tls_handshake(struct client *c, struct transport *t, int64_t deadline, struct mc
 }
 
 int
-tr_connect(struct client *c, int64_t deadline, struct transport *ret, struct mc_error **err)
+tr_connect(struct client *c, int timeout_ms, int64_t deadline, struct transport *ret,
+           struct mc_error **err)
 {
     struct transport t = TRANSPORT_INIT;
-    int r = c->socket_path ? socket_unix(c, &t.fd, err) : socket_tcp(c, deadline, &t.fd, err);
+    t.host = c->cfg.host;
+    t.timeout_ms = timeout_ms;
+    int r = c->socket_path ? socket_unix(c, &t.fd, err)
+                           : socket_tcp(c, timeout_ms, deadline, &t.fd, err);
     if (r == 0 && c->cfg.tls && !c->socket_path)
         r = tls_handshake(c, &t, deadline, err);
     if (r < 0) {
