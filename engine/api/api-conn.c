@@ -22,8 +22,14 @@ eng_conn_init(struct eng_conn *c, int fd, SSL_CTX *ctx, const char *peer)
     memset(c, 0, sizeof(*c));
     c->fd = fd;
     int fl = fcntl(fd, F_GETFL);
-    if (fl >= 0)
+    if (ctx && fl >= 0) {
         fcntl(fd, F_SETFL, fl | O_NONBLOCK);
+    } else {
+        if (fl >= 0)
+            fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
+        struct timeval tv = { .tv_sec = ENG_CONN_BLOCKING_TIMEOUT_MS / 1000 };
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    }
     pthread_mutex_init(&c->ssl_lock, NULL);
     pthread_mutex_init(&c->wlock, NULL);
     snprintf(c->peer, sizeof(c->peer), "%s", peer ? peer : "");
@@ -117,7 +123,7 @@ static ssize_t
 read_once(struct eng_conn *c, void *dst, size_t n, short *want_events, struct mc_error **err)
 {
     if (!c->ssl) {
-        ssize_t r = recv(c->fd, dst, n, 0);
+        ssize_t r = recv(c->fd, dst, n, MSG_DONTWAIT);
         if (r >= 0)
             return r;
         if (errno == EAGAIN || errno == EINTR) {
@@ -157,9 +163,35 @@ read_once(struct eng_conn *c, void *dst, size_t n, short *want_events, struct mc
     }
 }
 
+/* A plain socket read that blocks in recv() (SO_RCVTIMEO bounds each call). */
+static ssize_t
+recv_blocking(struct eng_conn *c, void *dst, size_t n, int timeout_ms, struct mc_error **err)
+{
+    int64_t deadline = deadline_of(timeout_ms);
+    for (;;) {
+        ssize_t r = recv(c->fd, dst, n, 0);
+        if (r >= 0) {
+            if (r == 0)
+                c->eof = true;
+            return r;
+        }
+        if (errno == EINTR)
+            continue;
+        if (errno == EAGAIN) {
+            if (deadline >= 0 && mc_now_ms() >= deadline)
+                return mc_error_set(err, MC_ERR_TIMEOUT, "The connection timed out.");
+            continue;
+        }
+        c->broken = true;
+        return mc_error_sys(err, errno, "Cannot read from %s", c->peer);
+    }
+}
+
 static ssize_t
 read_blocking(struct eng_conn *c, void *dst, size_t n, int timeout_ms, struct mc_error **err)
 {
+    if (!c->ssl && (timeout_ms < 0 || timeout_ms >= ENG_CONN_BLOCKING_TIMEOUT_MS))
+        return recv_blocking(c, dst, n, timeout_ms, err);
     int64_t deadline = deadline_of(timeout_ms);
     for (;;) {
         short ev = 0;
@@ -227,7 +259,7 @@ write_plain(struct eng_conn *c, struct iovec *iov, int n, int64_t deadline, stru
 {
     while (n > 0) {
         struct msghdr m = { .msg_iov = iov, .msg_iovlen = (size_t)n };
-        ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL);
+        ssize_t w = sendmsg(c->fd, &m, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (w < 0 && (errno == EAGAIN || errno == EINTR)) {
             if (wait_fd(c->fd, POLLOUT, deadline, err) < 0)
                 return -1;

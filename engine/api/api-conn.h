@@ -28,8 +28,15 @@ struct eng_conn {
     char peer[64]; /* for logs: "tcp 192.0.2.1:5555" or "unix" */
 };
 
-/* Takes ownership of fd (made non-blocking). With ctx, the connection speaks TLS and
- * eng_conn_handshake() must succeed first. */
+/* Plain sockets stay blocking with this receive timeout, so that a read with no deadline (or
+ * this one) is a single recv() instead of poll() then recv(): an idle keep-alive connection
+ * costs one system call per request less. Reads with other deadlines, and all writes, use
+ * MSG_DONTWAIT and poll(). TLS sockets are non-blocking (OpenSSL's calls are locked and never
+ * held across a wait). */
+#define ENG_CONN_BLOCKING_TIMEOUT_MS 300000
+
+/* Takes ownership of fd. With ctx, the connection speaks TLS and eng_conn_handshake() must
+ * succeed first. */
 void eng_conn_init(struct eng_conn *c, int fd, SSL_CTX *ctx, const char *peer);
 /* The TLS server handshake, bounded by timeout_ms; a client without a certificate signed by
  * the CA fails here (MC_ERR_AUTH). */
