@@ -152,10 +152,30 @@ def journey(env):
     return results
 
 
+def cross_save_load(denv, menv):
+    """An image saved by one engine loads into the other with the same ID."""
+    for src, dst, name in ((denv, menv, "dockerd to machined"), (menv, denv, "machined to dockerd")):
+        tag = "cross-" + name.split()[0]
+        rc, out, err = run(src, ["import", "-c", "CMD [\"/bin/sh\"]",
+                                 os.path.join(T, "rootfs.tar"), tag + ":1"])
+        rc, out, err = run(src, ["image", "inspect", "-f", "{{.Id}}", tag + ":1"])
+        want_id = out.strip()
+        p = subprocess.run([DOCKER, "save", tag + ":1"], env=src, capture_output=True)
+        rc, out, err = run(dst, ["load"], p.stdout)
+        rc2, out2, err2 = run(dst, ["image", "inspect", "-f", "{{.Id}} {{json .Config.Cmd}}",
+                                    tag + ":1"])
+        tap.ok(p.returncode == 0 and rc == 0 and "Loaded image: %s:1" % tag in out and
+               out2.strip() == want_id + ' ["/bin/sh"]',
+               "docker save from %s, docker load: same ID and config" % name,
+               "save rc=%d %s\nload rc=%d %s%s\ninspect %s%s" % (
+                   p.returncode, p.stderr.decode()[-500:], rc, out, err, out2, err2))
+
+
 try:
     denv = start_dockerd()
     m.start()
     menv = base_env("unix://" + m.sock)
+    cross_save_load(denv, menv)
     want = journey(denv)
     got = journey(menv)
     for (desc, argv, *_), w, g in zip(JOURNEY, want, got):
