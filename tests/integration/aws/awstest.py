@@ -7,9 +7,11 @@ listens on loopback in that namespace with INITIAL_NO_AUTH_ACTION_COUNT=3: the t
 create an IAM user with an allow-all policy and an access key, and from then on moto checks every
 signature and answers a wrong one with AuthFailure.
 """
+import atexit
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -118,6 +120,9 @@ class Moto:
         self.proc = subprocess.Popen(
             ["moto_server", "-H", "127.0.0.1", "-p", str(self.port)],
             env=env, stdout=self.log, stderr=subprocess.STDOUT)
+        # However the test ends (an exception, SIGTERM from meson's timeout), moto goes too.
+        atexit.register(self.stop)
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
         self._wait_listening()
         self._bootstrap_key()
 
@@ -150,13 +155,16 @@ class Moto:
             aws_secret_access_key=secret or self.secret)
 
     def stop(self):
+        if self.proc.poll() is not None:
+            return
         self.proc.terminate()
         try:
             self.proc.wait(10)
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
-        self.log.close()
+        if not self.log.closed:
+            self.log.close()
 
 
 def machine_env(moto, home, region, extra=None, keys=True):
