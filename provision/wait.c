@@ -11,6 +11,8 @@
 
 MC_DEFINE_CLEANUP(CURL, curl_easy_cleanup)
 
+#define SSH_ATTEMPT_MAX_MS 15000
+
 static bool
 permanent(const struct mc_error *e)
 {
@@ -27,7 +29,12 @@ prov_wait_ssh(const struct prov_ssh_config *c, int64_t deadline_ms, struct prov_
     for (;;) {
         struct mc_error *e = NULL;
         attempts++;
-        if (prov_ssh_connect(c, deadline_ms, ret, &e) == 0) {
+        /* One attempt never takes the whole budget: a host whose packets are dropped while it
+         * boots (a cloud firewall not in place yet) answers a later attempt. */
+        int64_t attempt_deadline = mc_now_ms() + SSH_ATTEMPT_MAX_MS;
+        if (attempt_deadline > deadline_ms)
+            attempt_deadline = deadline_ms;
+        if (prov_ssh_connect(c, attempt_deadline, ret, &e) == 0) {
             if (ret_attempts)
                 *ret_attempts = attempts;
             return 0;
