@@ -23,7 +23,8 @@ const char *mc_key_type_name(enum mc_key_type t);
 /* Classifies a private key file's text: ed25519 and ECDSA keys are usable. RSA keys (libssh2
  * 1.10 signs only with ssh-rsa, SHA-1, which OpenSSH 8.8 and later reject), DSA keys, keys
  * protected by a passphrase and PKCS#8 files are refused with the reason (MC_ERR_UNSUPPORTED);
- * anything else is MC_ERR_INVALID. what names the key in messages. */
+ * anything else is MC_ERR_INVALID. text is NUL-terminated at len; what names the key in
+ * messages. */
 int mc_sshkey_classify(const char *text, size_t len, const char *what, enum mc_key_type *ret,
                        struct mc_error **err);
 /* Reads a private key file (at most 64 KB) and classifies it. */

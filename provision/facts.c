@@ -151,8 +151,8 @@ static void
 parse_sudo(struct prov_facts *f, char **lines)
 {
     f->sudo_ok = strv_contains(lines, "sudo-ok");
-    if (!f->sudo_ok && lines && lines[0])
-        f->sudo_said = strv_join(lines, " ");
+    free(f->sudo_said); /* a repeated section replaces the first */
+    f->sudo_said = !f->sudo_ok && lines && lines[0] ? strv_join(lines, " ") : NULL;
 }
 
 static char *
