@@ -96,14 +96,14 @@ check "and the corrupt one with its error" contains "$T/out" "^f3 .*not valid JS
 run_m rm -y f3
 check "rm -y of a corrupt record fails" [ "$rc" -eq 1 ]
 run_m rm -f f3
-check "rm -f removes it" [ "$rc" -eq 0 ] && [ ! -e "$MACHINE_STORAGE_PATH/machines/f3" ]
+check_sh "rm -f removes it" '[ "$rc" -eq 0 ] && [ ! -e "$MACHINE_STORAGE_PATH/machines/f3" ]'
 
 # rm: several names, one missing; no confirmation without a terminal
 run_m rm f2 </dev/null
 check_sh "rm without -y and without a terminal refuses" '[ "$rc" -eq 2 ] && [ -d "$MACHINE_STORAGE_PATH/machines/f2" ]'
 run_m rm -y f2 nope f4
 check_sh "rm of several names goes on past a missing one" '[ "$rc" -eq 1 ] && contains "$T/err" "nope"'
-check "and removes the others" [ ! -e "$MACHINE_STORAGE_PATH/machines/f2" ] && [ ! -e "$MACHINE_STORAGE_PATH/machines/f4" ]
+check_sh "and removes the others" '[ ! -e "$MACHINE_STORAGE_PATH/machines/f2" ] && [ ! -e "$MACHINE_STORAGE_PATH/machines/f4" ]'
 
 run_m active
 check_sh "active without DOCKER_HOST: exit 1" '[ "$rc" -eq 1 ] && contains "$T/err" "DOCKER_HOST"'
@@ -111,6 +111,22 @@ run_m version
 check "version prints the client" contains "$T/out" "^machine version "
 run_m version --format json
 check "version --format json" python3 -c 'import json,sys; assert json.load(open(sys.argv[1]))["Client"]["Version"]' "$T/out"
+
+# parallel creates: of one name, exactly one succeeds; of many names, all do
+for i in $(seq 6); do "$M" -q create --driver fake --fake-delay 100ms same >"$T/par.$i" 2>&1 & done
+wait
+ok_count=0; exists=0
+for i in $(seq 6); do
+    if [ ! -s "$T/par.$i" ]; then ok_count=$((ok_count + 1)); fi
+    grep -q "exists already" "$T/par.$i" && exists=$((exists + 1))
+done
+check_sh "6 parallel creates of one name: one succeeds, 5 are told it exists ($ok_count, $exists)" \
+    '[ "$ok_count" -eq 1 ] && [ "$exists" -eq 5 ]'
+pids=""
+for i in $(seq 8); do "$M" -q create --driver fake "many$i" 2>/dev/null & pids="$pids $!"; done
+fails=0; for p in $pids; do wait "$p" || fails=$((fails + 1)); done
+run_m ls --timeout 0 --filter 'name=many*' -q
+check_sh "8 parallel creates of different names all succeed" '[ "$fails" -eq 0 ] && [ "$(wc -l <"$T/out")" -eq 8 ]'
 
 # completion scripts
 "$M" completion bash >"$T/c.bash"
