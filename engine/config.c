@@ -25,6 +25,7 @@ eng_config_clear(struct eng_config *cfg)
     free(cfg->log_format);
     free(cfg->log_file);
     free(cfg->pidfile);
+    free(cfg->cgroup_parent);
     memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -95,6 +96,8 @@ apply_key(struct eng_config *cfg, const char *key, json_t *v, const char *what,
         return set_string(&cfg->data_root, v, key, what, err);
     if (streq(key, "pidfile"))
         return set_string(&cfg->pidfile, v, key, what, err);
+    if (streq(key, "cgroup-parent"))
+        return set_string(&cfg->cgroup_parent, v, key, what, err);
     if (streq(key, "log-level"))
         return set_string(&cfg->log_level, v, key, what, err);
     if (streq(key, "log-file"))

@@ -16,18 +16,20 @@
 
 /* What machined runs with: /etc/machined/config.json overlaid by the command line. */
 struct eng_config {
-    char **hosts;      /* listen URLs: tcp://ADDR:PORT (mutual TLS) and unix:///PATH */
-    char *tlscacert;   /* CA that signs client certificates */
-    char *tlscert;     /* server certificate */
-    char *tlskey;      /* server key */
-    char *data_root;   /* default /var/lib/machined */
-    char **labels;     /* engine labels shown by /info */
-    char *log_format;  /* "json" (default) or "text" */
-    char *log_level;   /* "debug", "info" (default), "warn", "error" */
-    char *log_file;    /* append logs here instead of stderr (useful with --daemonize) */
-    char *pidfile;     /* written at start, removed at exit; NULL: none */
-    bool live_restore; /* on SIGTERM leave containers running to re-adopt them */
-    bool daemonize;    /* fork, setsid, detach (sysvinit / no init system) */
+    char **hosts;        /* listen URLs: tcp://ADDR:PORT (mutual TLS) and unix:///PATH */
+    char *tlscacert;     /* CA that signs client certificates */
+    char *tlscert;       /* server certificate */
+    char *tlskey;        /* server key */
+    char *data_root;     /* default /var/lib/machined */
+    char **labels;       /* engine labels shown by /info */
+    char *log_format;    /* "json" (default) or "text" */
+    char *log_level;     /* "debug", "info" (default), "warn", "error" */
+    char *log_file;      /* append logs here instead of stderr (useful with --daemonize) */
+    char *pidfile;       /* written at start, removed at exit; NULL: none */
+    char *cgroup_parent; /* containers' cgroups go under this path of each hierarchy;
+                          * NULL: "machined" */
+    bool live_restore;   /* on SIGTERM leave containers running to re-adopt them */
+    bool daemonize;      /* fork, setsid, detach (sysvinit / no init system) */
 };
 
 #define ENG_DEFAULT_DATA_ROOT "/var/lib/machined"
@@ -36,7 +38,7 @@ struct eng_config {
 #define ENG_API_MIN_VERSION   "1.24"
 
 /* Loads a config.json (keys: hosts, tlscacert, tlscert, tlskey, data-root, labels, log-format,
- * log-level, log-file, pidfile, live-restore) into cfg; keys absent from the file leave cfg
+ * log-level, log-file, pidfile, live-restore, cgroup-parent) into cfg; keys absent from the file leave cfg
  * alone. Unknown keys are an error (MC_ERR_INVALID), as in dockerd. */
 int eng_config_load_file(struct eng_config *cfg, const char *path, struct mc_error **err);
 /* The same from a JSON text (for tests). what names it in errors. */
@@ -76,8 +78,9 @@ struct eng_module {
 extern const struct eng_module *const eng_modules[];
 
 /* The modules, each defined in its folder. */
-extern const struct eng_module eng_system_module; /* api/api-system.c: _ping, version, info */
-extern const struct eng_module eng_images_module; /* images/ */
+extern const struct eng_module eng_system_module;     /* api/api-system.c: _ping, version, info */
+extern const struct eng_module eng_images_module;     /* images/ */
+extern const struct eng_module eng_containers_module; /* containers/ */
 
 /* Runs every module's init() in order; on failure, shuts down the ones already started. */
 int eng_modules_init(struct eng_daemon *d, struct mc_error **err);

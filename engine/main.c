@@ -52,6 +52,7 @@ usage(FILE *f)
             "  -D, --debug             same as --log-level debug\n"
             "      --log-file FILE     append logs to FILE instead of stderr\n"
             "      --pidfile FILE      write the daemon's pid to FILE\n"
+            "      --cgroup-parent PATH  containers' cgroups under PATH (default machined)\n"
             "      --daemonize         detach (fork, setsid) once listening; for init systems\n"
             "                          without supervision (logs: /var/log/machined.log unless\n"
             "                          --log-file)\n"
@@ -72,6 +73,7 @@ enum {
     OPT_LOG_LEVEL,
     OPT_LOG_FILE,
     OPT_PIDFILE,
+    OPT_CGROUP_PARENT,
     OPT_DAEMONIZE,
     OPT_LIVE_RESTORE,
     OPT_VERSION,
@@ -93,6 +95,7 @@ static const struct option options[] = {
     { "debug", no_argument, NULL, 'D' },
     { "log-file", required_argument, NULL, OPT_LOG_FILE },
     { "pidfile", required_argument, NULL, OPT_PIDFILE },
+    { "cgroup-parent", required_argument, NULL, OPT_CGROUP_PARENT },
     { "daemonize", no_argument, NULL, OPT_DAEMONIZE },
     { "live-restore", no_argument, NULL, OPT_LIVE_RESTORE },
     { "version", no_argument, NULL, OPT_VERSION },
@@ -161,6 +164,9 @@ parse_args(int argc, char **argv, struct cmdline *cl)
         case OPT_PIDFILE:
             set_str(&f->pidfile, optarg);
             break;
+        case OPT_CGROUP_PARENT:
+            set_str(&f->cgroup_parent, optarg);
+            break;
         case OPT_DAEMONIZE:
             f->daemonize = true;
             break;
@@ -224,6 +230,7 @@ build_config(struct cmdline *cl, struct eng_config *cfg, struct mc_error **err)
     overlay_str(&cfg->log_level, &f->log_level);
     overlay_str(&cfg->log_file, &f->log_file);
     overlay_str(&cfg->pidfile, &f->pidfile);
+    overlay_str(&cfg->cgroup_parent, &f->cgroup_parent);
     if (cl->live_restore_set)
         cfg->live_restore = true;
     cfg->daemonize = f->daemonize;

@@ -8,6 +8,7 @@
 const struct eng_module *const eng_modules[] = {
     &eng_system_module,
     &eng_images_module,
+    &eng_containers_module,
     NULL,
 };
 

@@ -356,7 +356,12 @@ eng_ctr_host_opts_parse(const json_t *hc, struct eng_ctr_host_opts *ret, struct 
     o.auto_remove = mc_json_bool(hc, "AutoRemove", false);
     _cleanup_strv_ char **add = mc_json_to_strv(json_object_get(hc, "CapAdd"));
     _cleanup_strv_ char **drop = mc_json_to_strv(json_object_get(hc, "CapDrop"));
+    const char *log_driver = mc_json_str(json_object_get(hc, "LogConfig"), "Type");
     int r = check_limits(&o.limits, err);
+    if (r == 0 && !isempty(log_driver) && !streq(log_driver, "json-file"))
+        r = mc_error_set(err, MC_ERR_UNSUPPORTED,
+                         "logging driver '%s' is not supported by machined (json-file only)",
+                         log_driver);
     if (r == 0)
         r = parse_network(mc_json_str(hc, "NetworkMode"), &o, err);
     if (r == 0)

@@ -152,8 +152,12 @@ resolve_user_part(const char *arg, const char *passwd, struct user_match *m,
 {
     m->arg = arg;
     m->numeric = parse_id(arg, &m->id);
-    if (!isempty(arg))
-        for_each_line(passwd, match_user, m);
+    /* No user: the entry of uid 0 (its home and groups), as runc does. */
+    if (isempty(arg)) {
+        m->numeric = true;
+        m->id = 0;
+    }
+    for_each_line(passwd, match_user, m);
     if (m->found) {
         u->uid = m->uid;
         u->gid = m->gid;
@@ -231,4 +235,28 @@ eng_exec_user_clear(struct eng_exec_user *u)
     u->groups = NULL;
     u->home = NULL;
     u->ngroups = 0;
+}
+
+struct name_match {
+    unsigned int uid;
+    char *name;
+};
+
+static bool
+match_uid(const struct fields *f, void *data)
+{
+    struct name_match *m = data;
+    unsigned int uid;
+    if (f->n < 3 || !field_id(f, 2, &uid) || uid != m->uid)
+        return false;
+    m->name = xstrndup(f->v[0], f->len[0]);
+    return true;
+}
+
+char *
+eng_passwd_name(const char *passwd, uid_t uid)
+{
+    struct name_match m = { .uid = uid };
+    for_each_line(passwd, match_uid, &m);
+    return m.name ? m.name : xasprintf("%u", (unsigned)uid);
 }

@@ -242,10 +242,15 @@ new_fs_tree(const char *fstype, unsigned int attrs)
 }
 
 static int
-prepare_root(const struct eng_rt_config *cfg)
+prepare_root(const struct rt_child *c)
 {
+    const struct eng_rt_config *cfg = c->cfg;
     if (mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) < 0)
         return fail(errno, "cannot make the mounts private");
+    /* volatile spares the sync of the upper filesystem at unmount (kernel 5.10) */
+    if (c->overlay_volatile &&
+        mount("overlay", cfg->rootfs, "overlay", 0, c->overlay_volatile) == 0)
+        return 0;
     if (cfg->overlay_data)
         return do_mount("overlay", cfg->rootfs, "overlay", 0, cfg->overlay_data);
     return do_mount(cfg->rootfs, cfg->rootfs, NULL, MS_BIND | MS_REC, NULL);
@@ -445,7 +450,7 @@ setup_root(struct rt_child *c)
 {
     const struct eng_rt_config *cfg = c->cfg;
     struct trees t = { .hostdev = -1, .proc = -1, .sys = -1 };
-    if (prepare_root(cfg) < 0 || make_trees(c, &t) < 0 || pivot(cfg->rootfs) < 0 ||
+    if (prepare_root(c) < 0 || make_trees(c, &t) < 0 || pivot(cfg->rootfs) < 0 ||
         mount_proc_sys(&t) < 0 || mount_dev(cfg, &t) < 0 || mount_binds(c) < 0)
         return -1;
     if (!cfg->privileged && mask_paths() < 0)
@@ -508,10 +513,14 @@ setup_stdio(struct rt_child *c)
      * container reach the engine. */
     if (setsid() < 0)
         return fail(errno, "cannot start a new session");
-    int in = c->stdin_fd;
-    if (in < 0 && (in = open("/dev/null", O_RDONLY | O_CLOEXEC)) < 0)
+    int null = -1;
+    if ((c->stdin_fd < 0 || c->proc->null_stdio) &&
+        (null = open("/dev/null", O_RDWR | O_CLOEXEC)) < 0)
         return fail(errno, "cannot open '/dev/null'");
-    if (dup2(in, 0) < 0 || dup2(c->stdout_fd, 1) < 0 || dup2(c->stderr_fd, 2) < 0)
+    int in = c->stdin_fd >= 0 ? c->stdin_fd : null;
+    int out = c->proc->null_stdio ? null : c->stdout_fd;
+    int err = c->proc->null_stdio ? null : c->stderr_fd;
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0)
         return fail(errno, "cannot set up stdin, stdout and stderr");
     return 0;
 }
@@ -548,6 +557,10 @@ set_caps(uint64_t caps)
 {
     struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3, .pid = 0 };
     struct __user_cap_data_struct d[2];
+    memset(d, 0, sizeof(d));
+    /* Never more than the engine holds ("all" for --privileged means all of those). */
+    if (syscall(SYS_capget, &h, d) == 0)
+        caps &= (uint64_t)d[0].permitted | ((uint64_t)d[1].permitted << 32);
     memset(d, 0, sizeof(d));
     d[0].effective = d[0].permitted = (uint32_t)caps;
     d[1].effective = d[1].permitted = (uint32_t)(caps >> 32);
@@ -659,6 +672,22 @@ finish(struct rt_child *c)
     die(c->sync_fd);
 }
 
+/* The engine blocks its termination signals in every thread and ignores SIGPIPE; a container
+ * starts with the defaults. */
+static void
+reset_signals(void)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = SIG_DFL;
+    for (int s = 1; s < NSIG; s++)
+        if (s != SIGKILL && s != SIGSTOP)
+            sigaction(s, &sa, NULL);
+    sigset_t none;
+    sigemptyset(&none);
+    sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 static int
 become_ns_root(const struct eng_rt_config *cfg, int sync_fd)
 {
@@ -675,6 +704,7 @@ become_ns_root(const struct eng_rt_config *cfg, int sync_fd)
 void
 eng_rt_child_run(struct rt_child *c)
 {
+    reset_signals();
     if (become_ns_root(c->cfg, c->sync_fd) < 0 || setup_root(c) < 0)
         die(c->sync_fd);
     finish(c);
@@ -696,6 +726,7 @@ join_namespaces(const struct rt_child *c)
 void
 eng_rt_exec_intermediate(struct rt_child *c)
 {
+    reset_signals();
     if (join_namespaces(c) < 0)
         die(c->sync_fd);
     /* The process that execs is created in the container's pid namespace as a child of the

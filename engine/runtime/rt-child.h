@@ -30,6 +30,7 @@ struct rt_child {
     int stdin_fd, stdout_fd, stderr_fd; /* the child's ends of the pipes, -1 with a tty */
     int *bind_fds;                      /* scratch: one per bind */
     const char *path;                   /* the PATH of the process's environment */
+    const char *overlay_volatile;       /* overlay_data + ",volatile", or NULL */
     int target_pidfd;                   /* exec: the container's process */
     bool userns;                        /* exec: join the user namespace too */
 };

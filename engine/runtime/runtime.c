@@ -85,7 +85,7 @@ static int
 stdio_pipes_open(const struct eng_rt_proc_config *p, struct stdio_pipes *s, struct mc_error **err)
 {
     *s = (struct stdio_pipes){ { -1, -1 }, { -1, -1 }, { -1, -1 } };
-    if (p->tty)
+    if (p->tty || p->null_stdio)
         return 0;
     if ((p->open_stdin && pipe2(s->in, O_CLOEXEC) < 0) || pipe2(s->out, O_CLOEXEC) < 0 ||
         pipe2(s->err, O_CLOEXEC) < 0) {
@@ -283,6 +283,9 @@ eng_rt_start(const struct eng_rt_config *cfg, struct eng_rt_process *ret, struct
         return mc_error_set(err, MC_ERR_INVALID, "No root filesystem given.");
     l.child.cfg = cfg;
     l.child.bind_fds = xcalloc(cfg->nbinds + 1, sizeof(int));
+    _cleanup_free_ char *vol = NULL;
+    if (cfg->overlay_data && cfg->overlay_volatile)
+        l.child.overlay_volatile = vol = xasprintf("%s,volatile", cfg->overlay_data);
     l.pid = clone_with_pidfd(clone_flags(cfg), &l.pidfd);
     if (l.pid < 0)
         return mc_error_sys(err, errno, "cannot create the container's namespaces");

@@ -55,6 +55,7 @@ struct eng_rt_proc_config {
     unsigned short rows; /* initial size of the pty; 0: leave the kernel's default */
     unsigned short cols;
     bool open_stdin;           /* a stdin pipe; else /dev/null (ignored with tty) */
+    bool null_stdio;           /* stdin, stdout and stderr all /dev/null (a detached exec) */
     struct eng_cgroup *cgroup; /* joined before exec; NULL: none */
 };
 
@@ -63,6 +64,8 @@ struct eng_rt_config {
     const char *rootfs;       /* the container's root folder on the host */
     const char *overlay_data; /* when set: overlayfs options mounted at rootfs inside the
                                * container's own mount namespace (gone when it dies) */
+    bool overlay_volatile;    /* mount it "volatile" (no sync at unmount: a container that is
+                               * discarded at exit); without kernel support, plainly */
     bool readonly_rootfs;
     const char *hostname;
     enum eng_rt_net net;

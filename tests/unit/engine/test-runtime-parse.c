@@ -121,7 +121,7 @@ check_user(const char *spec, uid_t uid, gid_t gid, size_t ngroups, const char *h
 static void
 test_users(void)
 {
-    check_user("", 0, 0, 0, "/");
+    check_user("", 0, 0, 0, "/root");
     check_user("root", 0, 0, 0, "/root");
     check_user("app", 1000, 1000, 2, "/home/app");
     check_user("1000", 1000, 1000, 2, "/home/app");

@@ -1,0 +1,142 @@
+"""docker-py against machined (DOCKER_HOST from lib-engine.sh): the container and exec journeys
+through the SDK's high- and low-level APIs. TAP output."""
+import os
+import socket
+import struct
+import sys
+import time
+
+import docker
+
+count = 0
+failures = 0
+
+
+def check(cond, desc):
+    global count, failures
+    count += 1
+    if not cond:
+        failures += 1
+    print(("ok" if cond else "not ok") + " %d - %s" % (count, desc), flush=True)
+
+
+def read_frames(sock):
+    """Reads a multiplexed attach stream until EOF: (stdout, stderr)."""
+    out, err, buf = b"", b"", b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 8:
+            kind, size = buf[0], struct.unpack(">I", buf[4:8])[0]
+            if len(buf) < 8 + size:
+                break
+            payload, buf = buf[8:8 + size], buf[8 + size:]
+            if kind == 1:
+                out += payload
+            elif kind == 2:
+                err += payload
+    return out, err
+
+
+def main():
+    client = docker.DockerClient(base_url=os.environ["DOCKER_HOST"], version="1.44")
+    api = client.api
+    check(api.version()["ApiVersion"] == "1.44", "version")
+    check("Containers" in api.info(), "info has Containers")
+
+    out = client.containers.run("bb", ["echo", "hi"], remove=True)
+    check(out == b"hi\n", "containers.run echo hi, removed")
+    try:
+        client.containers.run("bb", ["sh", "-c", "exit 3"], name="py-e3")
+        check(False, "exit 3 raises ContainerError")
+    except docker.errors.ContainerError as e:
+        check(e.exit_status == 3, "exit 3 raises ContainerError with exit_status 3")
+    try:
+        api.create_container("nosuchimage:1.0", "true")
+        check(False, "create with a missing image is 404")
+    except docker.errors.ImageNotFound as e:
+        check(e.status_code == 404 and "No such image" in str(e), "create with a missing image: ImageNotFound (404)")
+
+    c = client.containers.run("bb", ["sh", "-c", "echo started; sleep 100"], detach=True,
+                              name="py1", labels={"app": "py"})
+    c.reload()
+    check(c.status == "running", "detached container running")
+    check([x.name for x in client.containers.list(filters={"label": "app=py"})] == ["py1"],
+          "list with a label filter")
+    deadline = time.time() + 5
+    while b"started" not in c.logs() and time.time() < deadline:
+        time.sleep(0.05)
+    check(c.logs() == b"started\n", "logs")
+    r = c.exec_run(["echo", "ok"])
+    check(r.exit_code == 0 and r.output == b"ok\n", "exec_run echo ok")
+    r = c.exec_run(["sh", "-c", "echo out; echo err >&2; exit 5"], demux=True)
+    check(r.exit_code == 5 and r.output == (b"out\n", b"err\n"), "exec_run: exit 5, demuxed streams")
+    r = c.exec_run(["id", "-u"], user="app", environment={"X": "1"}, workdir="/tmp")
+    check(r.output == b"1000\n", "exec_run user")
+    eid = api.exec_create(c.id, ["sh", "-c", "exit 7"])["Id"]
+    api.exec_start(eid)
+    info = api.exec_inspect(eid)
+    check(info["ExitCode"] == 7 and info["Running"] is False, "exec_inspect ExitCode after start")
+    top = c.top()
+    check(top["Titles"][1] == "PID" and any("sleep 100" in p[-1] for p in top["Processes"]), "top")
+    c.pause()
+    c.reload()
+    check(c.status == "paused", "pause")
+    c.unpause()
+    c.rename("py2")
+    c.reload()
+    check(c.name == "py2" and c.status == "running", "unpause and rename")
+    c.stop(timeout=1)
+    res = c.wait()
+    check(res["StatusCode"] == 137, "stop then wait: 137")
+    c.start()
+    c.reload()
+    check(c.status == "running", "start again")
+    c.kill(signal="KILL")
+    check(c.wait()["StatusCode"] == 137, "kill")
+    c.remove()
+    try:
+        client.containers.get("py2")
+        check(False, "removed")
+    except docker.errors.NotFound:
+        check(True, "removed: NotFound")
+
+    # stdin through a hijacked attach, as `docker run -i` does
+    cid = api.create_container("bb", ["cat"], stdin_open=True)["Id"]
+    sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+    raw = sock._sock
+    api.start(cid)
+    raw.sendall(b"hello through stdin\n")
+    deadline = time.time() + 5
+    while api.logs(cid) != b"hello through stdin\n" and time.time() < deadline:
+        time.sleep(0.05)
+    check(api.logs(cid) == b"hello through stdin\n", "attach: stdin reaches cat (its log)")
+    api.kill(cid)
+    out, err = read_frames(raw)
+    check(out == b"hello through stdin\n", "attach: framed stdout, the stream closed at exit")
+    api.remove_container(cid)
+
+    # tty: raw stream
+    cid = api.create_container("bb", ["sh", "-c", "echo tty-out"], tty=True)["Id"]
+    sock = api.attach_socket(cid, params={"stdout": 1, "stderr": 1, "stream": 1})
+    api.start(cid)
+    data = b""
+    while True:
+        chunk = sock._sock.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    check(data == b"tty-out\r\n", "tty attach is raw")
+    api.remove_container(cid, force=True)
+
+    exited = client.containers.list(all=True, filters={"status": "exited"})
+    check([x.name for x in exited] == ["py-e3"], "list all=True status=exited")
+    check(client.containers.prune()["ContainersDeleted"] is not None, "prune")
+    print("1..%d" % count)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
