@@ -76,6 +76,9 @@ struct driver_ctx {
     const char *certs_dir;      /* where DOCKER_CERT_PATH points (exists, 0700); drivers that
                                    bring their own TLS material (none) put ca.pem, cert.pem and
                                    key.pem there, others leave it to provision/ */
+    const char *cache_dir;      /* the store's cache/ folder, shared by all machines (exists,
+                                 * 0700), for downloads such as VM images; NULL: none, and the
+                                 * driver caches under dir */
     const char *ssh_public_key; /* the machine's OpenSSH public key line, or NULL */
     const char *ssh_user;       /* the user the provisioner will log in as, or NULL */
     int engine_port;            /* the engine's TCP port (2376 by default) */

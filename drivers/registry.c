@@ -5,6 +5,7 @@
 
 #include "aws.h"
 #include "driver.h"
+#include "lvdrv.h"
 
 #define PLACEHOLDER(var, drv_name, desc, ...)                                              \
     static const struct machine_driver var = { .name = drv_name,                           \
@@ -12,7 +13,6 @@
                                                .available = false,                         \
                                                __VA_ARGS__ }
 
-PLACEHOLDER(libvirt_driver, "libvirt", "local virtual machines through libvirt (KVM or TCG)");
 PLACEHOLDER(azure_driver, "azure", "Microsoft Azure virtual machines");
 extern const struct machine_driver generic_driver;
 extern const struct machine_driver none_driver;

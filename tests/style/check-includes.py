@@ -28,6 +28,7 @@ LIBRARIES = {
     'libssh2': {'provision', 'cli'},
     'libvirt/': {'drivers', 'cli'},
     'libxml/': {'drivers', 'cli'},
+    'archive': {'drivers', 'cli'},
     'seccomp.h': {'engine'},
 }
 GENERATED = {'templates.h': 'templates'}
