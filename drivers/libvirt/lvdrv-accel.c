@@ -244,7 +244,9 @@ lvdrv_probe_kvm(virConnectPtr conn, virStoragePoolPtr pool, int deadline_ms,
     uint8_t sector[512];
     boot_sector(sector);
 
-    _cleanup_free_ char *vol_xml = lvdrv_volume_xml(vol_name, sizeof(sector), "raw", NULL, NULL);
+    /* SeaBIOS boots no disk smaller than one cylinder (16 heads x 63 sectors): the volume is a
+     * sparse 1 MiB with the sector at its start. */
+    _cleanup_free_ char *vol_xml = lvdrv_volume_xml(vol_name, 1 << 20, "raw", NULL, NULL);
     _cleanup_vol_ virStorageVolPtr vol = lvdrv_vol_create(pool, vol_xml, err);
     if (!vol)
         return mc_error_prefix(err, "preparing the KVM probe: ");

@@ -1,6 +1,7 @@
 /* Connections and the one conversion of libvirt's errors into struct mc_error. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <string.h>
 
 #include <libvirt/virterror.h>
 
@@ -82,6 +83,9 @@ lvdrv_last_error_text(const char *fallback)
     virErrorPtr e = virGetLastError();
     char *s = xstrdup(e && e->message ? e->message : fallback);
     virResetLastError();
+    /* qemu's messages run over several lines; a warning is one. */
+    for (char *p = s; (p = strchr(p, '\n'));)
+        *p = ' ';
     return s;
 }
 

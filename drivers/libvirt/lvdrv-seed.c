@@ -1,6 +1,6 @@
 /* The NoCloud seed that configures the guest's first boot: user-data (the user and the machine's
  * SSH key, the host name) and meta-data (instance id, host name), rendered from templates/ and
- * written as an ISO9660 image labelled "cidata" by libarchive (docs/adr/0001). Networking is left
+ * written as an ISO9660 image labelled "cidata" by libarchive (docs/adr/0005). Networking is left
  * to cloud-init's fallback: DHCP on the first interface. */
 #include <string.h>
 #include <time.h>

@@ -208,7 +208,9 @@ write_devices(struct xw *x, const struct lvdrv_domain_spec *s)
 {
     start(x, "devices");
     write_volume_disk(x, "disk", "qcow2", s->pool, s->disk_volume, "vda", "virtio", false);
-    write_volume_disk(x, "cdrom", "raw", s->pool, s->seed_volume, "sda", "sata", true);
+    /* The seed is a read-only virtio disk, not a CD-ROM: cloud-init finds it by its label
+     * either way, and Debian's cloud kernel has no AHCI driver for a q35 SATA CD-ROM. */
+    write_volume_disk(x, "disk", "raw", s->pool, s->seed_volume, "vdb", "virtio", true);
     start(x, "interface");
     attr(x, "type", "network");
     elem_attr(x, "source", "network", s->network);
