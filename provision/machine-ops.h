@@ -63,6 +63,7 @@ struct machine_handle {
     char *dir;         /* machines/NAME */
     char *driver_dir;  /* machines/NAME/driver: ctx.dir */
     char *certs_dir;   /* machines/NAME/certs: ctx.certs_dir, DOCKER_CERT_PATH */
+    char *cache_dir;   /* cache/, shared by all machines: ctx.cache_dir (VM images) */
     char *ssh_public_key;
     machine_progress_fn progress;
     void *userdata;

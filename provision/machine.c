@@ -122,6 +122,7 @@ machine_close(struct machine_handle *h)
     free(h->dir);
     free(h->driver_dir);
     free(h->certs_dir);
+    free(h->cache_dir);
     free(h->ssh_public_key);
     free(h);
 }
@@ -150,6 +151,7 @@ ctx_init(struct machine_handle *h)
         .name = h->rec->name,
         .dir = h->driver_dir,
         .certs_dir = h->certs_dir,
+        .cache_dir = h->cache_dir,
         .ssh_user = machine_flag_str(h, "ssh_user"),
         .engine_port = (int)machine_flag_int(h, "engine_port", MACHINE_ENGINE_PORT),
         .options = store_machine_section(h->rec, "options"),
@@ -172,6 +174,7 @@ handle_new(struct store *s, struct store_machine *rec, const struct machine_driv
     h->dir = store_machine_dir(s, rec->name);
     h->driver_dir = mc_path_join(h->dir, "driver");
     h->certs_dir = mc_path_join(h->dir, "certs");
+    h->cache_dir = mc_path_join(s->root, "cache");
     ctx_init(h);
     return h;
 }
@@ -180,7 +183,8 @@ handle_new(struct store *s, struct store_machine *rec, const struct machine_driv
 static int
 make_folders(struct machine_handle *h, struct mc_error **err)
 {
-    if (mc_mkdir_p(h->driver_dir, 0700, err) < 0 || mc_mkdir_p(h->certs_dir, 0700, err) < 0)
+    if (mc_mkdir_p(h->driver_dir, 0700, err) < 0 || mc_mkdir_p(h->certs_dir, 0700, err) < 0 ||
+        mc_mkdir_p(h->cache_dir, 0700, err) < 0)
         return mc_error_prefix(err, "machine '%s': ", h->rec->name);
     return 0;
 }

@@ -212,5 +212,8 @@ int lvdrv_network_ensure(virConnectPtr conn, const char *name, struct mc_error *
  * the guest agent, then the ARP table, until deadline_ms (mc_now_ms()). */
 char *lvdrv_domain_ipv4(virDomainPtr dom, const char *mac, int64_t deadline_ms,
                         struct mc_error **err);
+/* Waits until deadline_ms for a server at ip:port that sends an SSH identification line (a
+ * TCP read of the banner: no SSH session, no key). The guest has booted when it answers. */
+int lvdrv_wait_sshd(const char *ip, int port, int64_t deadline_ms, struct mc_error **err);
 
 #endif

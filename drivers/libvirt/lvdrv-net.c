@@ -1,5 +1,9 @@
 /* Networks (a NAT network is made when the named one is missing) and the guest's address. */
 #include <arpa/inet.h>
+#include <errno.h>
+#include <poll.h>
+#include <unistd.h>
+#include <sys/socket.h>
 #include <ifaddrs.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -151,4 +155,66 @@ lvdrv_domain_ipv4(virDomainPtr dom, const char *mac, int64_t deadline_ms, struct
                  "guest agent and the ARP table)",
                  virDomainGetName(dom), mac ? mac : "any interface");
     return NULL;
+}
+
+/* Waits (at most until deadline) for fd to become ready for events; false on a timeout. */
+static bool
+wait_fd(int fd, short events, int64_t deadline)
+{
+    struct pollfd p = { .fd = fd, .events = events };
+    int64_t left = deadline - mc_now_ms();
+    if (left <= 0)
+        return false;
+    int r;
+    while ((r = poll(&p, 1, (int)left)) < 0 && errno == EINTR)
+        ;
+    return r > 0;
+}
+
+/* One try: connects and reads the first line; true when it is an SSH identification. */
+static bool
+banner_once(const struct sockaddr_in *sa, int64_t deadline)
+{
+    _cleanup_close_ int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
+    if (fd < 0)
+        return false;
+    if (connect(fd, (const struct sockaddr *)sa, sizeof(*sa)) < 0 && errno != EINPROGRESS)
+        return false;
+    int soerr = 0;
+    socklen_t len = sizeof(soerr);
+    if (!wait_fd(fd, POLLOUT, deadline) || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &len) < 0 ||
+        soerr != 0)
+        return false;
+    char buf[256];
+    size_t have = 0;
+    while (have < sizeof(buf) - 1 && wait_fd(fd, POLLIN, deadline)) {
+        ssize_t n = read(fd, buf + have, sizeof(buf) - 1 - have);
+        if (n <= 0)
+            return false;
+        have += (size_t)n;
+        buf[have] = '\0';
+        if (strchr(buf, '\n'))
+            return strncmp(buf, "SSH-", 4) == 0;
+    }
+    return false;
+}
+
+int
+lvdrv_wait_sshd(const char *ip, int port, int64_t deadline_ms, struct mc_error **err)
+{
+    struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons((uint16_t)port) };
+    if (inet_pton(AF_INET, ip, &sa.sin_addr) != 1)
+        return mc_error_set(err, MC_ERR_INVALID, "'%s' is not an IPv4 address", ip);
+    for (;;) {
+        int64_t now = mc_now_ms();
+        int64_t try_deadline = now + 5000 < deadline_ms ? now + 5000 : deadline_ms;
+        if (banner_once(&sa, try_deadline))
+            return 0;
+        if (mc_now_ms() >= deadline_ms)
+            break;
+        mc_sleep_ms(1000);
+    }
+    return mc_error_set(err, MC_ERR_TIMEOUT,
+                        "the guest's sshd at %s:%d did not send its identification in time", ip,
+                        port);
 }
