@@ -15,14 +15,29 @@ env = dict(os.environ, MACHINE_BUILDDIR=os.environ.get('MACHINE_TEST_BUILDDIR', 
 r = subprocess.run([os.path.join(src, 'scripts', 'demo')], capture_output=True, text=True,
                    env=env, timeout=280)
 diag(r.stderr)
-if r.returncode != 0 and 'page not found' in r.stderr and 'import busybox.tar' in r.stderr:
-    hostlib.skip_all('the engine does not implement image import yet (POST /images/create '
-                     'answers 404): the demo stops there')
-if r.returncode != 0 and 'run --rm busybox' in r.stderr and 'is not supported by machined yet' \
-        in r.stderr:
-    said = [line for line in r.stderr.splitlines() if 'is not supported by machined yet' in line]
-    hostlib.skip_all('the engine does not implement POST /containers/create yet, so the demo '
-                     'stops at its run: %s' % said[0])
+
+
+def failed_at(step):
+    """What the demo printed between the step's command line and the next one, when the demo
+    failed there; None otherwise."""
+    if r.returncode == 0:
+        return None
+    at = r.stderr.find('$ ' + step)
+    if at < 0:
+        return None
+    rest = r.stderr[at:].split('\n', 1)[1] if '\n' in r.stderr[at:] else ''
+    return rest.split('\x1b[1m$ ', 1)[0]
+
+
+# Steps that need engine routes other engineers are still building: when the engine answers
+# that it lacks the route, the demo cannot run here yet, and the test says so.
+LACKS = ('page not found', 'is not supported by machined yet')
+for step in ('machine image import', 'docker import', 'machine run', 'docker run'):
+    said = failed_at(step)
+    if said is not None and any(x in said for x in LACKS):
+        hostlib.skip_all('the engine lacks the route behind `%s` yet, so the demo stops there: %s'
+                         % (step, ' '.join(said.split())))
+
 ok(r.returncode == 0, 'scripts/demo exits 0', r.stderr[-2000:])
 ok(r.stdout.splitlines()[0:1] == ['hello'] or 'hello\n' in r.stdout,
    'the container printed hello', r.stdout)
