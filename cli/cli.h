@@ -25,7 +25,7 @@ struct cli_ctx {
     FILE *err; /* stderr: progress and warnings */
     struct store *store;
     cli_getenv_fn getenv; /* getenv, replaceable in tests */
-    int error_exit;       /* non-zero: the exit code of a returned error (run: 125, 126, 127) */
+    int error_exit; /* non-zero: the exit code of any error the verb returns (run: 125, 126, 127) */
 };
 
 struct cli_command;

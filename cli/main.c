@@ -230,7 +230,7 @@ main(int argc, char **argv)
     int rc = run(argc, argv, &ctx, &verb, &err);
     if (rc < 0) {
         rc = report(err, verb);
-        if (ctx.error_exit && err->code != MC_ERR_USAGE)
+        if (ctx.error_exit)
             rc = ctx.error_exit;
     }
     mc_error_free(err);

@@ -256,12 +256,15 @@ static int
 run_attached(struct run *r, struct mc_error **err)
 {
     _cleanup_exchange_ struct client_exchange *attach = NULL;
-    if (open_attach(r, &attach, err) < 0 || open_wait(r, err) < 0)
+    if (open_attach(r, &attach, err) < 0)
         return -1;
+    /* Before the wait thread starts, so that it inherits the blocked signals. */
     struct cli_sigproxy *proxy = NULL;
     if (cli_sigproxy_start(false, on_signal, r, &proxy, err) < 0)
         return -1;
-    int rc = start(r, err);
+    int rc = open_wait(r, err);
+    if (rc == 0)
+        rc = start(r, err);
     if (rc == 0)
         rc = pump(r, attach, err);
     cli_sigproxy_stop(proxy);
