@@ -45,9 +45,13 @@ struct cli_command {
     void (*more_flags)(struct cli_flagset *set);
 };
 
-/* The command table, NULL-terminated, and lookup by name. */
+/* The command table, NULL-terminated, and lookup by name: every verb in machine-full
+ * (commands.c), the engine verbs in the machine front (front.c; docs/adr/0011). */
 const struct cli_command *const *cli_commands(void);
 const struct cli_command *cli_command_find(const char *name);
+/* A verb the table lacks (name), or none (name NULL: the usage). machine-full reports an
+ * unknown command or prints the usage; the front becomes machine-full with the same argv. */
+int cli_verb_missing(struct cli_ctx *ctx, const char *name, char **argv, struct mc_error **err);
 /* The full flag set of a command (its table, generated flags, --help). */
 void cli_command_flags(const struct cli_command *cmd, struct cli_flagset *ret);
 /* Prints `machine VERB --help`. */

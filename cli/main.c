@@ -1,7 +1,8 @@
 /* machine: create container hosts anywhere and run containers on them.
  *
- * `machine [global flags] VERB [flags] [NAME...]`. This file holds the command table, parses
- * the global flags, and is the only place that turns a struct mc_error into text and an exit
+ * `machine [global flags] VERB [flags] [NAME...]`. This file parses the global flags, runs the
+ * verb from the command table (commands.c for machine-full, front.c for the machine front,
+ * docs/adr/0011), and is the only place that turns a struct mc_error into text and an exit
  * code (0 success, 1 failure, 2 usage error, 3 pre-create check failed). */
 #include <signal.h>
 #include <stdio.h>
@@ -13,41 +14,6 @@
 #include "strv.h"
 #include "util.h"
 #include "xalloc.h"
-
-static const struct cli_command *const commands[] = {
-    &cli_cmd_active,
-    &cli_cmd_completion,
-    &cli_cmd_config,
-    &cli_cmd_container,
-    &cli_cmd_create,
-    &cli_cmd_env,
-    &cli_cmd_exec,
-    &cli_cmd_help,
-    &cli_cmd_image,
-    &cli_cmd_images,
-    &cli_cmd_info,
-    &cli_cmd_inspect,
-    &cli_cmd_ip,
-    &cli_cmd_kill,
-    &cli_cmd_logs,
-    &cli_cmd_ls,
-    &cli_cmd_provision,
-    &cli_cmd_ps,
-    &cli_cmd_regenerate_certs,
-    &cli_cmd_restart,
-    &cli_cmd_rm,
-    &cli_cmd_rmi,
-    &cli_cmd_run,
-    &cli_cmd_scp,
-    &cli_cmd_ssh,
-    &cli_cmd_start,
-    &cli_cmd_status,
-    &cli_cmd_stop,
-    &cli_cmd_upgrade,
-    &cli_cmd_url,
-    &cli_cmd_version,
-    NULL,
-};
 
 static const struct cli_flag global_flags[] = {
     { .name = "storage-path",
@@ -82,21 +48,6 @@ static const struct {
     { MC_ERR_PRECREATE, 3 },
 };
 
-const struct cli_command *const *
-cli_commands(void)
-{
-    return commands;
-}
-
-const struct cli_command *
-cli_command_find(const char *name)
-{
-    for (size_t i = 0; commands[i]; i++)
-        if (streq(commands[i]->name, name))
-            return commands[i];
-    return NULL;
-}
-
 void
 cli_usage(FILE *f)
 {
@@ -111,6 +62,7 @@ cli_usage(FILE *f)
                 g->env ? "]" : "");
     }
     fprintf(f, "\nCommands:\n");
+    const struct cli_command *const *commands = cli_commands();
     for (size_t i = 0; commands[i]; i++)
         fprintf(f, "  %-18s %s\n", commands[i]->name, commands[i]->summary);
     fprintf(f, "\nRun 'machine COMMAND --help' for more about a command.\n");
@@ -138,19 +90,6 @@ report(const struct mc_error *e, const struct cli_command *cmd)
         fprintf(stderr, "Usage: machine [OPTIONS] COMMAND [ARGS...]\nRun 'machine --help' for "
                         "the commands.\n");
     return exit_code_of(e);
-}
-
-static int
-unknown_command(const char *name, struct mc_error **err)
-{
-    _cleanup_strv_ char **names = strv_new();
-    for (size_t i = 0; commands[i]; i++)
-        strv_add(&names, commands[i]->name);
-    const char *near = cli_did_you_mean(name, (const char *const *)names);
-    if (near)
-        return mc_error_set(err, MC_ERR_USAGE, "unknown command '%s'; did you mean '%s'?", name,
-                            near);
-    return mc_error_set(err, MC_ERR_USAGE, "unknown command '%s'", name);
 }
 
 static const char *
@@ -202,13 +141,9 @@ run(int argc, char **argv, struct cli_ctx *ctx, const struct cli_command **verb,
     set_globals(ctx, &g, &storage);
     if (cli_args_has(&g, "version") && !g.positional[0])
         return cli_cmd_version.run(ctx, &cli_cmd_version, &g, err);
-    if (!g.positional[0]) {
-        cli_usage(stdout);
-        return 0;
-    }
-    const struct cli_command *cmd = cli_command_find(g.positional[0]);
+    const struct cli_command *cmd = g.positional[0] ? cli_command_find(g.positional[0]) : NULL;
     if (!cmd)
-        return unknown_command(g.positional[0], err);
+        return cli_verb_missing(ctx, g.positional[0], argv, err);
     *verb = cmd;
     int first = 1 + g.rest_index + 1;
     return run_verb(ctx, cmd, argc - first, argv + first, err);
