@@ -217,10 +217,16 @@ s_facts(struct run *r, char **ret_detail, struct mc_error **err)
 {
     if (prov_step_facts(&r->remote, &r->plan, &r->facts, ret_detail, err) < 0)
         return -1;
+    /* The host passed the checks: from the next step on it may hold something of ours, and rm
+     * must go and remove it. One save records that with the facts, the init system and the
+     * data root (the rest is saved with the machine's create state). */
     json_t *host = host_section(r->h);
     json_t *f = prov_facts_to_json(&r->facts);
     json_object_update(host, f);
     json_decref(f);
+    json_object_set_new(host, "installed", json_true());
+    json_object_set_new(host, "init", json_string(prov_init_name(r->facts.init)));
+    json_object_set_new(host, "data_root", json_string(prov_engine_data_root(&r->plan.engine)));
     return machine_save(r->h, err);
 }
 
@@ -233,12 +239,6 @@ s_hostname(struct run *r, char **ret_detail, struct mc_error **err)
 static int
 s_upload(struct run *r, char **ret_detail, struct mc_error **err)
 {
-    /* From here on the host holds something of ours: rm must go and remove it. */
-    json_t *host = host_section(r->h);
-    json_object_set_new(host, "installed", json_true());
-    json_object_set_new(host, "data_root", json_string(prov_engine_data_root(&r->plan.engine)));
-    if (machine_save(r->h, err) < 0)
-        return -1;
     return prov_step_upload(&r->remote, &r->plan, &r->facts, ret_detail, err);
 }
 
@@ -263,8 +263,11 @@ s_certs(struct run *r, char **ret_detail, struct mc_error **err)
     struct store *s = r->h->store;
     const char *name = r->h->rec->name;
     collect_sans(r);
-    if (prov_certs_ensure_ca(s, err) < 0 || prov_certs_install_client(s, name, err) < 0 ||
-        prov_certs_issue_server(s, name, r->sans, 0, err) < 0)
+    /* machine-ops installs the client files before provisioning; an older store may lack them. */
+    if (!store_machine_has_tls(s, name) &&
+        (prov_certs_ensure_ca(s, err) < 0 || prov_certs_install_client(s, name, err) < 0))
+        return -1;
+    if (prov_certs_issue_server(s, name, r->sans, 0, err) < 0)
         return -1;
     _cleanup_free_ char *cert = store_machine_path(s, name, "server.pem");
     _cleanup_free_ char *key = store_machine_path(s, name, "server-key.pem");
@@ -274,18 +277,16 @@ s_certs(struct run *r, char **ret_detail, struct mc_error **err)
     _cleanup_free_ char *uploaded = NULL;
     if (prov_step_certs(&r->remote, &r->plan, &uploaded, err) < 0)
         return -1;
+    /* Saved with the create state; regenerate-certs saves it itself. */
     json_object_set_new(host_section(r->h), "tls_sans", mc_json_from_strv(r->sans));
     _cleanup_free_ char *list = strv_join(r->sans, ", ");
     *ret_detail = xasprintf("issued for %s, localhost; %s", list, uploaded);
-    return machine_save(r->h, err);
+    return 0;
 }
 
 static int
 s_service(struct run *r, char **ret_detail, struct mc_error **err)
 {
-    json_object_set_new(host_section(r->h), "init", json_string(prov_init_name(r->facts.init)));
-    if (machine_save(r->h, err) < 0)
-        return -1;
     return prov_step_service(&r->remote, &r->plan, &r->facts, ret_detail, err);
 }
 
@@ -494,5 +495,5 @@ prov_regenerate_certs(struct machine_handle *h, struct mc_error **err)
         wait_engine(&r, step_deadline(&r), err) < 0)
         return -1;
     machine_progress(h, "Regenerated the certificates of '%s': %s", h->rec->name, detail);
-    return 0;
+    return machine_save(h, err);
 }

@@ -551,36 +551,48 @@ fill_input(struct exec_state *st, struct mc_error **err)
     return 0;
 }
 
-/* Writes pending stdin. Returns 1 on progress, 0 when blocked, -1 on error. */
+/* The stdin bytes not sent yet. */
+static size_t
+pending_input(struct exec_state *st, const char **ret)
+{
+    const struct prov_ssh_io *io = st->io;
+    if (io->in_fd >= 0) {
+        *ret = (const char *)st->inbuf + st->in_off;
+        return st->in_have - st->in_off;
+    }
+    *ret = io->in ? (const char *)io->in + st->mem_off : NULL;
+    size_t n = io->in ? io->in_len - st->mem_off : 0;
+    st->in_eof = (n == 0);
+    return n;
+}
+
+/* Writes pending stdin, packet after packet until the buffer is sent or the channel would
+ * block (one packet per pass would add a poll and two reads per 32 KB). Returns 1 on progress,
+ * 0 when blocked, -1 on error. */
 static int
 pump_in(struct exec_state *st, struct mc_error **err)
 {
     const struct prov_ssh_io *io = st->io;
-    const char *p;
-    size_t n;
-    if (io->in_fd >= 0) {
-        p = (const char *)st->inbuf + st->in_off;
-        n = st->in_have - st->in_off;
-    } else {
-        p = io->in ? (const char *)io->in + st->mem_off : NULL;
-        n = io->in ? io->in_len - st->mem_off : 0;
-        st->in_eof = (n == 0);
+    int progress = 0;
+    for (;;) {
+        const char *p;
+        size_t n = pending_input(st, &p);
+        if (n == 0)
+            return progress;
+        ssize_t w = libssh2_channel_write(st->ch, p, n);
+        if (w == LIBSSH2_ERROR_EAGAIN)
+            return progress;
+        if (w < 0)
+            return ssh_error(st->s, err, MC_ERR_IO, "Sending input to the command");
+        if (io->in_fd >= 0)
+            st->in_off += (size_t)w;
+        else
+            st->mem_off += (size_t)w;
+        st->sent += (uint64_t)w;
+        if (io->progress)
+            io->progress(io->userdata, st->sent);
+        progress = 1;
     }
-    if (n == 0)
-        return 0;
-    ssize_t w = libssh2_channel_write(st->ch, p, n);
-    if (w == LIBSSH2_ERROR_EAGAIN)
-        return 0;
-    if (w < 0)
-        return ssh_error(st->s, err, MC_ERR_IO, "Sending input to the command");
-    if (io->in_fd >= 0)
-        st->in_off += (size_t)w;
-    else
-        st->mem_off += (size_t)w;
-    st->sent += (uint64_t)w;
-    if (io->progress)
-        io->progress(io->userdata, st->sent);
-    return 1;
 }
 
 static int
