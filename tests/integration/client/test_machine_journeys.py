@@ -3,7 +3,9 @@
 unix socket and over mutual TLS: version, info, import and load of a busybox image, run --rm
 echo, exit codes (3, 125, 126, 127), run -i with stdin's end passed on (and a megabyte of it),
 run -d then ps, logs, exec, stop, rm; run -t and -it on a pseudo-terminal (raw mode restored,
-window size followed); signals forwarded; images, rmi, save | load; --format json; -H URL.
+window size followed); signals forwarded; start, restart, kill, rename, pause, unpause,
+exec -d -u, logs -f; images, rmi, save | load; --format json; -H URL, -H NAME and
+`machine env` for a stored machine.
 When machined has no container routes yet (404), the container journeys are skipped with the
 reason; everything else still runs."""
 import hashlib
@@ -211,6 +213,79 @@ def detached_journey(env, how):
     check(rc == 0 and out == "", "it is gone (%s)" % how, res)
 
 
+def lifecycle_journey(env, how):
+    name = "life-" + how
+    if not containers("container start, restart, kill, rename, pause, unpause; logs -f (%s)" %
+                      how):
+        return
+    rc, out, err = res = M(env, "run", "--name", name, "bb", "sh", "-c", "echo run")
+    check(rc == 0 and out == "run\n", "a container that ran once (%s)" % how, res)
+    rc, out, err = res = M(env, "container", "start", name)
+    check(rc == 0 and out == name + "\n", "container start (%s)" % how, res)
+    rc, out, err = res = M(env, "container", "wait", name)
+    check(rc == 0 and out == "0\n", "container wait (%s)" % how, res)
+    rc, out, err = res = M(env, "logs", name)
+    check(rc == 0 and out == "run\nrun\n", "logs holds both runs (%s)" % how, res)
+    rc, out, err = res = M(env, "container", "rename", name, name + "-b")
+    check(rc == 0, "container rename (%s)" % how, res)
+    name += "-b"
+    M(env, "container", "rm", name)
+    rc, out, err = res = M(env, "run", "-d", "--name", name, "bb", "sh", "-c",
+                           "trap 'exit 9' HUP; while true; do sleep 0.1; done")
+    check(rc == 0, "run -d a container that traps HUP (%s)" % how, res)
+    rc, out, err = res = M(env, "container", "pause", name)
+    rc2, st, _ = M(env, "container", "inspect", "-f", "{{.State.Status}}", name)
+    check(rc == 0 and out == name + "\n" and st == "paused\n", "container pause (%s)" % how, res)
+    rc, out, err = res = M(env, "container", "unpause", name)
+    rc2, st, _ = M(env, "container", "inspect", "-f", "{{.State.Status}}", name)
+    check(rc == 0 and st == "running\n", "container unpause (%s)" % how, res)
+    rc, out, err = res = M(env, "container", "restart", "-t", "1", name)
+    rc2, st, _ = M(env, "container", "inspect", "-f", "{{.State.Status}} {{.RestartCount}}",
+                   name)
+    check(rc == 0 and out == name + "\n" and st.startswith("running"),
+          "container restart (%s)" % how, res)
+    rc, out, err = res = M(env, "exec", "-d", "-u", "nobody", name, "sh", "-c",
+                           "id -u > /tmp/who")
+    time.sleep(0.3)
+    rc2, who, _ = M(env, "exec", name, "cat", "/tmp/who")
+    check(rc == 0 and out == "" and who == "65534\n", "exec -d -u (%s)" % how, res)
+    rc, out, err = res = M(env, "container", "kill", "-s", "HUP", name)
+    rc2, code, _ = M(env, "container", "wait", name)
+    check(rc == 0 and code == "9\n", "container kill -s HUP: the trap's code (%s)" % how, res)
+    M(env, "container", "rm", name)
+    p = subprocess.Popen([MACHINE, "run", "-d", "--name", "f-" + how, "bb", "sh", "-c",
+                          "for i in 1 2 3; do echo line$i; sleep 0.3; done"],
+                         env=env, stdout=subprocess.PIPE)
+    p.communicate()
+    rc, out, err = res = M(env, "logs", "-f", "f-" + how, timeout=20)
+    check(rc == 0 and out == "line1\nline2\nline3\n",
+          "logs -f follows until the container stops (%s)" % how, res)
+    M(env, "container", "rm", "f-" + how)
+
+
+def stored_machine_journey():
+    """-H NAME and `machine env NAME` reach the engine with the machine's own TLS files."""
+    env = clean_env(T, "")
+    env.pop("DOCKER_HOST")
+    rc, out, err = res = M(env, "create", "--driver", "none", "--url",
+                           "tcp://127.0.0.1:%d" % m.port, "--tls-ca-cert",
+                           os.path.join(CLIENT, "ca.pem"), "--tls-client-cert",
+                           os.path.join(CLIENT, "cert.pem"), "--tls-client-key",
+                           os.path.join(CLIENT, "key.pem"), "eng")
+    check(rc == 0, "a none machine for the engine's TLS port", res)
+    rc, out, err = res = M(env, "-H", "eng", "images", "-q", "bb")
+    check(rc == 0 and len(out.strip()) == 12, "-H NAME: the stored machine's engine over TLS",
+          res)
+    rc, out, err = res = M(env, "env", "--shell", "bash", "eng")
+    script = out + "\n%s images -q bb\n" % MACHINE
+    p = subprocess.run(["bash", "-c", script], env=env, capture_output=True, text=True)
+    check(rc == 0 and p.returncode == 0 and len(p.stdout.strip()) == 12,
+          "eval $(machine env NAME), then machine images", (p.returncode, p.stdout, p.stderr))
+    if containers("-H NAME run (tls)"):
+        rc, out, err = res = M(env, "-H", "eng", "run", "--rm", "bb", "echo", "via-name")
+        check(rc == 0 and out == "via-name\n", "-H NAME run", res)
+
+
 def signal_journey(env, how):
     if not containers("SIGTERM is forwarded (%s)" % how):
         return
@@ -282,6 +357,7 @@ try:
     probe_routes(unix)
     run_journey(unix, "unix")
     detached_journey(unix, "unix")
+    lifecycle_journey(unix, "unix")
     signal_journey(unix, "unix")
     tty_journey(unix, "unix")
     save_load_journey(unix, "unix")
@@ -289,6 +365,7 @@ try:
     run_journey(tls, "tls")
     detached_journey(tls, "tls")
     save_load_journey(tls, "tls")
+    stored_machine_journey()
     other_checks(unix)
 except Exception as e:  # a crash of the test itself is a failure, with machined's log
     import traceback
