@@ -107,7 +107,9 @@ tap_skip_all(const char *fmt, ...)
     printf("\n");
     va_end(ap);
     fflush(stdout);
-    exit(77);
+    /* Under meson's TAP protocol the skip is the plan line above; exit status 77 would be read
+     * as an error there (it means "skipped" only for the exitcode protocol). */
+    exit(0);
 }
 
 void

@@ -3,7 +3,8 @@
  *   int main(void) { ok(1 + 1 == 2, "adds"); is_str(s, "x", "name"); return tap_done(); }
  *
  * A test that cannot run here calls tap_skip_all("why"), which prints "1..0 # SKIP why" and
- * exits 77; a skip is never a pass. Golden files live in tests/data/golden/ and are rewritten
+ * exits 0: meson's TAP protocol counts that as a skip (script tests use exit status 77 instead);
+ * a skip is never a pass. Golden files live in tests/data/golden/ and are rewritten
  * when MACHINE_TEST_REGENERATE=1. */
 #ifndef MC_TAP_H
 #define MC_TAP_H
