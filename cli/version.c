@@ -23,9 +23,10 @@ engine_version(struct cli_ctx *ctx, json_t **ret, char **ret_note, struct mc_err
     _cleanup_client_ struct client *c = client_new(&cfg, &e);
     struct client_version v = { 0 };
     if (c && client_version(c, VERSION_TIMEOUT_MS, &v, &e) == 0) {
-        *ret = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?}", "Version", v.version, "ApiVersion",
-                         v.api_version, "MinAPIVersion", v.min_api_version, "Os", v.os, "Arch",
-                         v.arch, "Host", cfg.host);
+        *ret = json_pack("{s:s, s:s?, s:s?, s:s?, s:s?, s:s?, s:s?}", "Version", v.version,
+                         "ApiVersion", v.api_version, "MinAPIVersion", v.min_api_version, "Os",
+                         v.os, "Arch", v.arch, "Host", cfg.host, "Name",
+                         isempty(v.platform) ? NULL : v.platform);
     } else {
         *ret_note = xstrdup(e->message);
     }
@@ -39,8 +40,9 @@ print_human(struct cli_ctx *ctx, const json_t *server, const char *note)
 {
     fprintf(ctx->out, "machine version %s\n", MC_VERSION);
     if (server) {
-        fprintf(ctx->out, "Engine: machined %s at %s\n API version: %s (minimum %s)\n",
-                mc_json_str(server, "Version"), mc_json_str(server, "Host"),
+        const char *name = mc_json_str(server, "Name");
+        fprintf(ctx->out, "Engine: %s%s%s at %s\n API version: %s (minimum %s)\n", name ? name : "",
+                name ? " " : "", mc_json_str(server, "Version"), mc_json_str(server, "Host"),
                 mc_json_str(server, "ApiVersion") ? mc_json_str(server, "ApiVersion") : "?",
                 mc_json_str(server, "MinAPIVersion") ? mc_json_str(server, "MinAPIVersion") : "?");
         if (mc_json_str(server, "Os"))
@@ -75,7 +77,7 @@ const struct cli_command cli_cmd_version = {
     .summary = "Print the version of machine, and of the active engine when one is set",
     .description = "The engine is the one -H names, else DOCKER_HOST's. Template fields: "
                    ".Client.Version .Server.Version\n.Server.ApiVersion .Server.MinAPIVersion "
-                   ".Server.Os .Server.Arch .Server.Host",
+                   ".Server.Os .Server.Arch .Server.Host .Server.Name",
     .flags = version_flags,
     .run = version_run,
 };

@@ -191,6 +191,7 @@ client_version_clear(struct client_version *v)
     free(v->os);
     free(v->arch);
     free(v->kernel_version);
+    free(v->platform);
     memset(v, 0, sizeof(*v));
 }
 
@@ -211,6 +212,7 @@ client_version_parse(const char *body, size_t len, struct client_version *ret,
         .os = xstrdup_or_null(mc_json_str(j, "Os")),
         .arch = xstrdup_or_null(mc_json_str(j, "Arch")),
         .kernel_version = xstrdup_or_null(mc_json_str(j, "KernelVersion")),
+        .platform = xstrdup_or_null(mc_json_str(json_object_get(j, "Platform"), "Name")),
     };
     *ret = v;
     return 0;

@@ -92,6 +92,7 @@ struct client_version {
     char *os;
     char *arch;
     char *kernel_version;
+    char *platform; /* Platform.Name: "machined"; empty or absent for some engines */
 };
 void client_version_clear(struct client_version *v);
 /* Parses the body of GET /version (pure). */
