@@ -215,7 +215,8 @@ struct eng_ctr *ctr_create(const char *name, json_t *body, char **ret_warnings,
 /* ---- ctr-json.c: inspect and list answers ---- */
 
 json_t *ctr_inspect_json_locked(const struct eng_ctr *c);
-json_t *ctr_summary_json_locked(const struct eng_ctr *c, int64_t now_ns);
+/* Appends c's list summary as a JSON object's members (without the braces). */
+void ctr_summary_write_locked(struct mc_buf *b, const struct eng_ctr *c, int64_t now_ns);
 json_t *ctr_exec_inspect_json_locked(const struct eng_ctr_exec *e);
 /* Fills the filter view of c. Locked. */
 void ctr_view_locked(const struct eng_ctr *c, struct eng_ctr_view *v);

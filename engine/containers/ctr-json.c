@@ -143,24 +143,86 @@ command_text(const struct eng_ctr *c)
     return strv_join(all, " ");
 }
 
-json_t *
-ctr_summary_json_locked(const struct eng_ctr *c, int64_t now_ns)
+/* Appends "s" escaped, with its quotes. */
+static void
+put_json_string(struct mc_buf *b, const char *s, size_t n)
+{
+    mc_buf_putc(b, '"');
+    eng_ctr_json_escape(b, s, n);
+    mc_buf_putc(b, '"');
+}
+
+/* Appends ,"key":"value" (or without the comma for the first member). */
+static void
+put_str(struct mc_buf *b, const char *key, const char *val, bool comma)
+{
+    if (comma)
+        mc_buf_putc(b, ',');
+    mc_buf_putc(b, '"');
+    mc_buf_puts(b, key);
+    mc_buf_append(b, "\":", 2);
+    put_json_string(b, val ? val : "", val ? strlen(val) : 0);
+}
+
+static void
+put_labels(struct mc_buf *b, const json_t *labels)
+{
+    mc_buf_puts(b, ",\"Labels\":{");
+    const char *k;
+    json_t *v;
+    bool first = true;
+    json_object_foreach ((json_t *)labels, k, v) {
+        if (!json_is_string(v))
+            continue;
+        if (!first)
+            mc_buf_putc(b, ',');
+        put_json_string(b, k, strlen(k));
+        mc_buf_putc(b, ':');
+        put_json_string(b, json_string_value(v), json_string_length(v));
+        first = false;
+    }
+    mc_buf_putc(b, '}');
+}
+
+static void
+put_mounts(struct mc_buf *b, const struct eng_ctr *c)
+{
+    mc_buf_puts(b, ",\"Mounts\":");
+    if (json_array_size(json_object_get(c->host_config, "Binds")) == 0) {
+        mc_buf_puts(b, "[]");
+        return;
+    }
+    _cleanup_json_ json_t *m = mounts_json(c);
+    _cleanup_free_ char *s = mc_json_dumps(m, false);
+    mc_buf_puts(b, s);
+}
+
+/* The list's summary of c written straight as JSON text (no jansson tree: GET /containers/json
+ * with many containers is mostly this). */
+void
+ctr_summary_write_locked(struct mc_buf *b, const struct eng_ctr *c, int64_t now_ns)
 {
     struct eng_ctr_state_info st = { c->state, c->exit_code, c->started_ns, c->finished_ns };
     _cleanup_free_ char *status = eng_ctr_status_text(&st, now_ns);
     _cleanup_free_ char *cmd = command_text(c);
-    const json_t *labels = json_object_get(c->config, "Labels");
-    json_t *networks = json_object();
-    json_object_set_new(networks, network_name(c),
-                        json_pack("{s:s, s:s}", "NetworkID", "", "IPAddress", ""));
-    json_t *labels_copy = json_is_object(labels) ? json_incref((json_t *)labels) : json_object();
-    return json_pack("{s:s, s:[s], s:s, s:s, s:s, s:I, s:[], s:o, s:s, s:s, s:{s:s}, "
-                     "s:{s:o}, s:o}",
-                     "Id", c->id, "Names", c->name, "Image", c->image, "ImageID", c->image_id,
-                     "Command", cmd, "Created", (json_int_t)(c->created_ns / 1000000000), "Ports",
-                     "Labels", labels_copy, "State", eng_ctr_state_name(c->state), "Status", status,
-                     "HostConfig", "NetworkMode", network_name(c), "NetworkSettings", "Networks",
-                     networks, "Mounts", mounts_json(c));
+    const char *net = network_name(c);
+    put_str(b, "Id", c->id, false);
+    mc_buf_puts(b, ",\"Names\":[");
+    put_json_string(b, c->name, strlen(c->name));
+    mc_buf_putc(b, ']');
+    put_str(b, "Image", c->image, true);
+    put_str(b, "ImageID", c->image_id, true);
+    put_str(b, "Command", cmd, true);
+    mc_buf_printf(b, ",\"Created\":%lld,\"Ports\":[]", (long long)(c->created_ns / 1000000000));
+    put_labels(b, json_object_get(c->config, "Labels"));
+    put_str(b, "State", eng_ctr_state_name(c->state), true);
+    put_str(b, "Status", status, true);
+    mc_buf_puts(b, ",\"HostConfig\":{");
+    put_str(b, "NetworkMode", net, false);
+    mc_buf_puts(b, "},\"NetworkSettings\":{\"Networks\":{");
+    put_json_string(b, net, strlen(net));
+    mc_buf_puts(b, ":{\"NetworkID\":\"\",\"IPAddress\":\"\"}}}");
+    put_mounts(b, c);
 }
 
 json_t *

@@ -23,40 +23,61 @@ utf8_len(const unsigned char *p, size_t n)
     return len;
 }
 
+/* One byte that cannot go out as is: its escape. */
 static void
-escape(struct mc_buf *out, const char *data, size_t n)
+escape_byte(struct mc_buf *out, unsigned char c)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)data;
-    for (size_t i = 0; i < n;) {
-        unsigned char c = p[i];
-        if (c == '"' || c == '\\') {
-            mc_buf_putc(out, '\\');
-            mc_buf_putc(out, (char)c);
-        } else if (c == '\n') {
-            mc_buf_puts(out, "\\n");
-        } else if (c == '\r') {
-            mc_buf_puts(out, "\\r");
-        } else if (c == '\t') {
-            mc_buf_puts(out, "\\t");
-        } else if (c < 0x20 || c == '<' || c == '>' || c == '&') {
-            char u[7] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15], 0 };
-            mc_buf_puts(out, u);
-        } else if (c < 0x80) {
-            mc_buf_putc(out, (char)c);
+    switch (c) {
+    case '"':
+        mc_buf_append(out, "\\\"", 2);
+        break;
+    case '\\':
+        mc_buf_append(out, "\\\\", 2);
+        break;
+    case '\n':
+        mc_buf_append(out, "\\n", 2);
+        break;
+    case '\r':
+        mc_buf_append(out, "\\r", 2);
+        break;
+    case '\t':
+        mc_buf_append(out, "\\t", 2);
+        break;
+    default:
+        if (c >= 0x80) { /* not valid UTF-8 */
+            mc_buf_append(out, "\\ufffd", 6);
         } else {
-            size_t l = utf8_len(p + i, n - i);
-            if (l == 0) {
-                mc_buf_puts(out, "\\ufffd");
-                i++;
-                continue;
-            }
-            mc_buf_append(out, p + i, l);
+            char u[6] = { '\\', 'u', '0', '0', hex[c >> 4], hex[c & 15] };
+            mc_buf_append(out, u, sizeof(u));
+        }
+    }
+}
+
+static bool
+plain_ascii(unsigned char c)
+{
+    return c >= 0x20 && c < 0x80 && c != '"' && c != '\\' && c != '<' && c != '>' && c != '&';
+}
+
+void
+eng_ctr_json_escape(struct mc_buf *out, const char *data, size_t n)
+{
+    const unsigned char *p = (const unsigned char *)data;
+    size_t run = 0, i = 0;
+    mc_buf_reserve(out, n + 2);
+    while (i < n) {
+        size_t l = plain_ascii(p[i]) ? 1 : p[i] >= 0x80 ? utf8_len(p + i, n - i) : 0;
+        if (l > 0) {
             i += l;
             continue;
         }
-        i++;
+        /* copy the run of bytes that need nothing, then escape this one */
+        mc_buf_append(out, p + run, i - run);
+        escape_byte(out, p[i]);
+        run = ++i;
     }
+    mc_buf_append(out, p + run, i - run);
 }
 
 void
@@ -65,7 +86,7 @@ eng_ctr_log_encode(struct mc_buf *out, const char *stream, const char *data, siz
 {
     char ts[64];
     mc_buf_puts(out, "{\"log\":\"");
-    escape(out, data, n);
+    eng_ctr_json_escape(out, data, n);
     mc_buf_printf(out, "\",\"stream\":\"%s\",\"time\":\"%s\"}\n", stream,
                   mc_format_rfc3339(time_ns, true, ts, sizeof(ts)));
 }

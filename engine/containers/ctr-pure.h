@@ -148,6 +148,10 @@ bool eng_ctr_filters_match(const json_t *filters, const struct eng_ctr_view *v);
 
 /* ---- json-file logs ---- */
 
+/* Appends the JSON string escape of n bytes (no quotes), as Go's encoder writes it: invalid
+ * UTF-8 becomes U+FFFD, <, > and & are \u escaped. */
+void eng_ctr_json_escape(struct mc_buf *out, const char *data, size_t n);
+
 /* Appends one json-file line: {"log":"...","stream":"stdout","time":"..."}\n. */
 void eng_ctr_log_encode(struct mc_buf *out, const char *stream, const char *data, size_t n,
                         int64_t time_ns);

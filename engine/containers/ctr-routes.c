@@ -8,6 +8,7 @@
 #include "ctr-routes.h"
 #include "json.h"
 #include "log.h"
+#include "strbuf.h"
 #include "strv.h"
 #include "timeutil.h"
 #include "util.h"
@@ -76,17 +77,18 @@ by_created_desc(const void *a, const void *b)
     return x->created_ns < y->created_ns ? 1 : x->created_ns > y->created_ns ? -1 : 0;
 }
 
-static json_t *
-list_locked(const json_t *filters, bool all, int64_t limit)
+static void
+list_locked(const json_t *filters, bool all, int64_t limit, struct mc_buf *out)
 {
     struct eng_ctr **v = xcalloc(ctrs.n + 1, sizeof(*v));
     if (ctrs.n)
         memcpy(v, ctrs.v, ctrs.n * sizeof(*v));
     qsort(v, ctrs.n, sizeof(*v), by_created_desc);
-    json_t *out = json_array();
-    int64_t now = mc_realtime_ns();
+    int64_t now = mc_realtime_ns(), listed = 0;
     bool status_filter = json_object_get(filters, "status") != NULL;
-    for (size_t i = 0; i < ctrs.n && (limit <= 0 || (int64_t)json_array_size(out) < limit); i++) {
+    mc_buf_reserve(out, ctrs.n * 640 + 4);
+    mc_buf_putc(out, '[');
+    for (size_t i = 0; i < ctrs.n && (limit <= 0 || listed < limit); i++) {
         struct eng_ctr *c = v[i];
         struct eng_ctr_view view;
         ctr_view_locked(c, &view);
@@ -95,11 +97,14 @@ list_locked(const json_t *filters, bool all, int64_t limit)
         /* limit implies all, like docker ps -n */
         if (!all && limit <= 0 && !status_filter && !running)
             continue;
-        if (eng_ctr_filters_match(filters, &view) && before_since_ok(filters, c))
-            json_array_append_new(out, ctr_summary_json_locked(c, now));
+        if (!eng_ctr_filters_match(filters, &view) || !before_since_ok(filters, c))
+            continue;
+        mc_buf_puts(out, listed++ ? ",{" : "{");
+        ctr_summary_write_locked(out, c, now);
+        mc_buf_putc(out, '}');
     }
+    mc_buf_puts(out, "]\n");
     free(v);
-    return out;
 }
 
 static int
@@ -112,13 +117,15 @@ h_list(struct eng_request *req, struct mc_error **err)
     if (!filters || eng_ctr_filters_check(filters, err) < 0)
         return -1;
     bool all = eng_req_query_bool(req, "all", false);
+    _cleanup_buf_ struct mc_buf out = MC_BUF_INIT;
     pthread_mutex_lock(&ctrs.lock);
-    json_t *out =
-            check_before_since_locked(filters, err) < 0 ? NULL : list_locked(filters, all, limit);
+    int r = check_before_since_locked(filters, err);
+    if (r == 0)
+        list_locked(filters, all, limit, &out);
     pthread_mutex_unlock(&ctrs.lock);
-    if (!out)
+    if (r < 0)
         return -1;
-    return eng_resp_json_take(req, 200, out);
+    return eng_resp_raw(req, 200, "application/json", out.data, out.len);
 }
 
 static int

@@ -1,0 +1,62 @@
+#!/bin/sh
+# The container start path, both sides in the same run on the same busybox root filesystem:
+#   - crun run (OCI bundle: pid, network, ipc, uts and mount namespaces, no seccomp; in a mount
+#     namespace where only the v1 cgroup hierarchies are visible, since crun 1.8 refuses this
+#     hybrid host's layout), the anchor;
+#   - machined's start path through a raw API client (bench/engine/apirun: create with
+#     AutoRemove, wait?condition=removed, start, the wait's answer; --network none), which is
+#     what `machine run --rm --network none IMAGE true` asks of the engine;
+#   - the same through the stock docker CLI;
+#   - the engine's runtime alone and the bare namespace+exec floor (bench/engine/rt-bench).
+# Rounds alternate between the sides (this machine is shared). Target: machined's raw-API
+# median <= 2x crun's median.
+set -eu
+B=$1
+. "$MACHINE_TEST_SRCDIR/bench/engine/lib.sh"
+eb_init engine-runtime-start
+rounds=$(eb_reps 10 4)
+per=$(eb_reps 10 5)
+eb_start_machined --cgroup-parent "machined-engine-runtime-bench-$$"
+eb_busybox_tar "$EB_WORK/bb.tar"
+eb_import "$EB_MACHINED_HOST" "$EB_WORK/bb.tar" bb
+bundle=$EB_WORK/bundle
+mkdir -p "$bundle/rootfs"
+tar -C "$bundle/rootfs" -xf "$EB_WORK/bb.tar"
+(cd "$bundle" && crun spec)
+python3 - "$bundle/config.json" <<'PY'
+import json, sys
+c = json.load(open(sys.argv[1]))
+c["process"]["args"] = ["/bin/true"]
+c["process"]["terminal"] = False
+c["root"] = {"path": "rootfs", "readonly": False}
+json.dump(c, open(sys.argv[1], "w"))
+PY
+crun_runs() { # v1 cgroups only: hide the unified mount in a private mount namespace
+    unshare -m --propagation private sh -c \
+        "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$B/timeit\" $per crun run -b \"$bundle\" bench-$$-\$0-%i" "$1"
+}
+: >"$EB_WORK/crun.ms"
+: >"$EB_WORK/api.ms"
+: >"$EB_WORK/cli.ms"
+"$B/apirun" "$EB_MACHINED_SOCK" bb none 2 /bin/true >/dev/null # warm up
+i=0
+while [ $i -lt "$rounds" ]; do
+    crun_runs "$i" >>"$EB_WORK/crun.ms"
+    "$B/apirun" "$EB_MACHINED_SOCK" bb none "$per" /bin/true >>"$EB_WORK/api.ms"
+    "$B/timeit" 2 "$EB_DOCKER" -H "$EB_MACHINED_HOST" run --rm --network none bb true \
+        >>"$EB_WORK/cli.ms" 2>/dev/null
+    i=$((i + 1))
+done
+crun_ms=$(eb_median $(cat "$EB_WORK/crun.ms"))
+api_ms=$(eb_median $(cat "$EB_WORK/api.ms"))
+cli_ms=$(eb_median $(cat "$EB_WORK/cli.ms"))
+eb_result "crun run, busybox true (anchor, same run, median of $(wc -l <"$EB_WORK/crun.ms"))" "$crun_ms" ms
+eb_result "machined start path via the raw API, --network none (median of $(wc -l <"$EB_WORK/api.ms"))" "$api_ms" ms
+eb_result "machined via the docker CLI, run --rm --network none (median of $(wc -l <"$EB_WORK/cli.ms"))" "$cli_ms" ms
+mkdir -p "$EB_WORK/ov"
+"$B/rt-bench" "$bundle/rootfs" "$(eb_reps 30 10)" "$EB_WORK/ov" | while read -r line; do
+    echo "runtime: $line ms"
+done
+eb_check "machined's raw-API start path <= 2x crun's median ($api_ms vs $crun_ms ms)" \
+    "awk 'BEGIN { exit !($api_ms <= 2 * $crun_ms) }'"
+eb_finish
