@@ -27,6 +27,12 @@ int cli_parse_time_arg(const char *s, int64_t now_ns, char **ret, struct mc_erro
 void cli_split_reference(const char *ref, char **ret_repo, char **ret_tag);
 /* One message of a JSON stream as the line to print (NULL: nothing), or *ret_error. */
 void cli_json_message_text(const json_t *msg, char **ret_text, char **ret_error);
+/* The bytes of a --detach-keys value ("ctrl-p,ctrl-q": ctrl- with a-z, @, [, \\, ], ^ or _, or
+ * one character each, comma-separated); "" gives "" (no keys). Usage error otherwise. */
+int cli_parse_detach_keys(const char *s, char **ret, struct mc_error **err);
+/* The default detach keys: ctrl-p ctrl-q. */
+#define CLI_DETACH_KEYS "ctrl-p,ctrl-q"
+
 /* docker run's exit code for a failed create or start: 127 when the command was not found,
  * 126 when it cannot be executed, else 125. */
 int cli_run_error_exit_code(const char *message);

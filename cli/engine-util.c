@@ -163,6 +163,48 @@ cli_json_message_text(const json_t *msg, char **ret_text, char **ret_error)
                           progress ? progress : "");
 }
 
+/* One key of --detach-keys: ctrl-X, or a single character. */
+static int
+detach_key(const char *k, size_t n, char *ret)
+{
+    const char *c = n == 6 ? startswith(k, "ctrl-") : NULL;
+    if (c) {
+        if (*c >= 'a' && *c <= 'z')
+            *ret = (char)(*c - 'a' + 1);
+        else if (strchr("@[\\]^_", *c))
+            *ret = (char)(*c == '@' ? 0 : *c - '[' + 27);
+        else
+            return -1;
+        return *ret ? 0 : -1; /* NUL cannot be matched in a C string */
+    }
+    if (n != 1)
+        return -1;
+    *ret = k[0];
+    return 0;
+}
+
+int
+cli_parse_detach_keys(const char *s, char **ret, struct mc_error **err)
+{
+    struct mc_buf b = MC_BUF_INIT;
+    mc_buf_puts(&b, "");
+    for (const char *p = s; *s && p;) {
+        size_t n = strcspn(p, ",");
+        char key;
+        if (detach_key(p, n, &key) < 0) {
+            mc_buf_free(&b);
+            return mc_error_set(err, MC_ERR_USAGE,
+                                "invalid detach keys '%s': use ctrl-a..ctrl-z, ctrl-[, ctrl-\\, "
+                                "ctrl-], ctrl-^, ctrl-_ or single characters, comma-separated",
+                                s);
+        }
+        mc_buf_putc(&b, key);
+        p = p[n] ? p + n + 1 : NULL;
+    }
+    *ret = mc_buf_steal(&b);
+    return 0;
+}
+
 static const char *const not_found_words[] = {
     "executable file not found",
     "no such file or directory",

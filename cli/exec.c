@@ -36,6 +36,11 @@ static const struct cli_flag exec_flags[] = {
       .metavar = "DIR",
       .help = "the working directory of the command" },
     { .name = "privileged", .type = CLI_BOOL, .help = "give the command every capability" },
+    { .name = "detach-keys",
+      .type = CLI_STRING,
+      .metavar = "KEYS",
+      .dflt = CLI_DETACH_KEYS,
+      .help = "with -it, the keys that leave the command running and return" },
     { 0 },
 };
 
@@ -43,6 +48,7 @@ struct exec {
     struct client *c;
     const char *container;
     char *id;
+    char *detach_keys; /* with -it */
     bool detach, interactive, tty;
     int rows, cols;
 };
@@ -103,6 +109,7 @@ pump(struct exec *x, struct client_exchange *stream, struct mc_error **err)
         .out_fd = STDOUT_FILENO,
         .err_fd = STDERR_FILENO,
         .framed = !x->tty,
+        .detach_keys = x->detach_keys,
     };
     int r = client_hijack_pump(stream, &io, err);
     cli_sigproxy_stop(proxy);
@@ -168,6 +175,10 @@ exec_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_ar
                             "when stdin is a pipe or a file");
     if (x.tty && !cli_tty_size(STDOUT_FILENO, &x.rows, &x.cols))
         x.rows = 24, x.cols = 80;
+    if (x.tty && x.interactive &&
+        cli_parse_detach_keys(cli_args_get_or_default(args, "detach-keys", NULL), &x.detach_keys,
+                              err) < 0)
+        return -1;
     _cleanup_client_ struct client *c = NULL;
     int rc = cli_engine_client(ctx, &c, err);
     x.c = c;
@@ -176,9 +187,12 @@ exec_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_ar
     fflush(ctx->out);
     if (rc == 0)
         rc = start_exec(&x, err);
-    if (rc == 0 && !x.detach)
+    if (rc == 1)
+        rc = 0; /* detached: the command goes on */
+    else if (rc == 0 && !x.detach)
         rc = exit_code(&x, err);
     free(x.id);
+    free(x.detach_keys);
     return rc;
 }
 

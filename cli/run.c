@@ -86,6 +86,11 @@ static const struct cli_flag run_flags[] = {
       .metavar = "OPT",
       .help = "security option (seccomp=unconfined)" },
     { .name = "read-only", .type = CLI_BOOL, .help = "mount the root filesystem read-only" },
+    { .name = "detach-keys",
+      .type = CLI_STRING,
+      .metavar = "KEYS",
+      .dflt = CLI_DETACH_KEYS,
+      .help = "with -it, the keys that leave the container running and return" },
     { 0 },
 };
 
@@ -93,6 +98,7 @@ struct run {
     struct cli_ctx *ctx;
     struct client *c;
     struct cli_run_opts o;
+    char *detach_keys; /* with -it */
     char *id;
     struct client_exchange *wait; /* read by wait_thread */
     pthread_t wait_thread;
@@ -111,6 +117,7 @@ run_clear(struct run *r)
     client_exchange_free(r->wait);
     mc_error_free(r->wait_err);
     client_free(r->c);
+    free(r->detach_keys);
     free(r->id);
 }
 
@@ -248,6 +255,7 @@ pump(struct run *r, struct client_exchange *attach, struct mc_error **err)
         .out_fd = STDOUT_FILENO,
         .err_fd = STDERR_FILENO,
         .framed = !r->o.tty,
+        .detach_keys = r->detach_keys,
     };
     return client_hijack_pump(attach, &io, err);
 }
@@ -268,8 +276,8 @@ run_attached(struct run *r, struct mc_error **err)
     if (rc == 0)
         rc = pump(r, attach, err);
     cli_sigproxy_stop(proxy);
-    if (rc < 0)
-        return -1;
+    if (rc != 0)
+        return rc < 0 ? -1 : 0; /* 1: detached, the container goes on */
     pthread_join(r->wait_thread, NULL);
     r->waiting = false;
     if (r->wait_err)
@@ -300,6 +308,10 @@ run_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_arg
     if (r.o.tty)
         cli_tty_size(STDOUT_FILENO, &r.o.console_rows, &r.o.console_cols);
     if (check_terminal(&r.o, err) < 0)
+        return -1;
+    if (r.o.tty && r.o.interactive &&
+        cli_parse_detach_keys(cli_args_get_or_default(args, "detach-keys", NULL), &r.detach_keys,
+                              err) < 0)
         return -1;
     _cleanup_json_ json_t *body = cli_run_create_body(&r.o, ctx->getenv, err);
     if (!body || cli_engine_client(ctx, &r.c, err) < 0 || create(&r, body, err) < 0)

@@ -39,6 +39,19 @@ int client_demux_feed(struct client_demux *d, const char *data, size_t len, clie
 /* True at a frame boundary (the stream may end here). */
 bool client_demux_idle(const struct client_demux *d);
 
+/* The detach keys of an interactive terminal (docker's ctrl-p ctrl-q): a filter of what the
+ * user types that holds back a partial match and reports a whole one. */
+struct client_escape {
+    const char *keys; /* NULL or "": no detach keys */
+    size_t matched;   /* bytes of keys seen in a row, held back */
+};
+/* Copies in[0..n) to out (which has room for n + strlen(keys) bytes), minus the detach keys;
+ * held-back bytes that turn out not to be the keys are let through first. Returns the bytes
+ * written to out; *ret_detach is set when the whole sequence was typed (bytes after it are
+ * dropped). */
+size_t client_escape_filter(struct client_escape *e, const char *in, size_t n, char *out,
+                            bool *ret_detach);
+
 /* A JSON message (the document, borrowed for the call). Returns 0, or -1 to stop. */
 typedef int (*client_json_fn)(void *userdata, json_t *msg, struct mc_error **err);
 

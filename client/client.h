@@ -165,11 +165,13 @@ struct client_hijack_io {
     int err_fd;      /* stderr frames */
     bool framed;     /* the 8-byte multiplexed framing (no TTY); raw bytes otherwise */
     bool keep_stdin; /* at in_fd's end, do not half-close (a terminal's end is not stdin's) */
+    const char *detach_keys; /* typed on in_fd, they end the pump (1); NULL: none */
 };
 
 /* Copies in_fd to the hijacked stream and the stream to out_fd/err_fd until the engine ends
  * the stream. At in_fd's end the stream is half-closed and output is still read. x must be a
- * 101 answer of client_open(). Returns 0 at the stream's end, -1 on an error. */
+ * 101 answer of client_open(). Returns 0 at the stream's end, 1 when the detach keys were
+ * typed (the container goes on), -1 on an error. */
 int client_hijack_pump(struct client_exchange *x, const struct client_hijack_io *io,
                        struct mc_error **err);
 

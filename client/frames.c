@@ -55,6 +55,36 @@ client_demux_feed(struct client_demux *d, const char *data, size_t len, client_f
     return 0;
 }
 
+size_t
+client_escape_filter(struct client_escape *e, const char *in, size_t n, char *out, bool *ret_detach)
+{
+    size_t len = e->keys ? strlen(e->keys) : 0, w = 0;
+    *ret_detach = false;
+    if (len == 0) {
+        memcpy(out, in, n);
+        return n;
+    }
+    for (size_t i = 0; i < n; i++) {
+        if (in[i] == e->keys[e->matched]) {
+            if (++e->matched == len) {
+                e->matched = 0;
+                *ret_detach = true;
+                return w;
+            }
+            continue;
+        }
+        memcpy(out + w, e->keys, e->matched); /* a false start: what was held goes through */
+        w += e->matched;
+        e->matched = 0;
+        if (in[i] == e->keys[0]) {
+            e->matched = 1;
+            continue;
+        }
+        out[w++] = in[i];
+    }
+    return w;
+}
+
 static int
 one_line(const char *line, size_t len, client_json_fn fn, void *userdata, struct mc_error **err)
 {

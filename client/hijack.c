@@ -20,6 +20,8 @@ struct pump {
     bool out_open; /* the engine has not ended the stream */
     char *in_buf;  /* stdin read but not yet sent */
     size_t in_len, in_off;
+    struct client_escape escape;
+    bool detached;
     short read_want, write_want; /* what the connection waits for (TLS may cross directions) */
 };
 
@@ -107,11 +109,12 @@ write_stream(struct pump *p)
 static void
 read_stdin(struct pump *p)
 {
-    ssize_t n = read(p->io->in_fd, p->in_buf, PUMP_BLOCK);
+    char raw[PUMP_BLOCK];
+    ssize_t n = read(p->io->in_fd, raw, sizeof(raw));
     if (n < 0 && (errno == EINTR || errno == EAGAIN))
         return;
     if (n > 0) {
-        p->in_len = (size_t)n;
+        p->in_len = client_escape_filter(&p->escape, raw, (size_t)n, p->in_buf, &p->detached);
         p->in_off = 0;
         write_stream(p);
         return;
@@ -140,15 +143,18 @@ int
 client_hijack_pump(struct client_exchange *x, const struct client_hijack_io *io,
                    struct mc_error **err)
 {
-    _cleanup_free_ char *in_buf = xmalloc(PUMP_BLOCK);
+    _cleanup_free_ char *in_buf = xmalloc(PUMP_BLOCK + 64);
     struct pump p = {
         .x = x,
         .io = io,
         .in_open = io->in_fd >= 0,
         .out_open = true,
         .in_buf = in_buf,
+        .escape = { .keys = io->detach_keys },
         .read_want = POLLIN,
     };
+    if (io->detach_keys && strlen(io->detach_keys) > 64)
+        return mc_error_set(err, MC_ERR_INVALID, "detach keys longer than 64 bytes");
     if (!x->raw)
         return mc_error_set(err, MC_ERR_INVALID, "the engine did not upgrade the connection");
     if (x->in.len && deliver(&p, x->in.data, x->in.len, err) < 0)
@@ -160,6 +166,8 @@ client_hijack_pump(struct client_exchange *x, const struct client_hijack_io *io,
             return -1;
         if (in)
             read_stdin(&p);
+        if (p.detached)
+            return 1;
         if (p.in_len > p.in_off && p.write_want)
             write_stream(&p);
         if (stream && read_stream(&p, err) < 0)

@@ -87,8 +87,8 @@ def run(argv, env, stdin=None, timeout=60):
 def run_pty(argv, env, keys=b"", rows=30, cols=100, timeout=30, key_delay=0.5, winch=None):
     """Runs argv with a new pseudo-terminal as its stdin, stdout and stderr (sized rows x cols),
     types keys after key_delay (first resizing the terminal to winch=(rows, cols) if given,
-    which sends SIGWINCH), and returns (rc, everything written to the terminal, the terminal's
-    settings before and after)."""
+    which sends SIGWINCH; a list of byte strings is typed key_delay apart), and returns (rc,
+    everything written to the terminal, the terminal's settings before and after)."""
     import fcntl
     import struct
     import termios
@@ -100,16 +100,17 @@ def run_pty(argv, env, keys=b"", rows=30, cols=100, timeout=30, key_delay=0.5, w
                          preexec_fn=lambda: fcntl.ioctl(0, termios.TIOCSCTTY, 0))
     out = b""
     deadline = time.time() + timeout
-    typed = False
+    pending = list(keys) if isinstance(keys, list) else ([keys] if keys else [])
     start = time.time()
     while time.time() < deadline:
-        if not typed and keys and time.time() - start >= key_delay:
+        if pending and time.time() - start >= key_delay:
             if winch:
                 fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", winch[0], winch[1],
                                                                    0, 0))
+                winch = None
                 time.sleep(0.3)
-            os.write(master, keys)
-            typed = True
+            os.write(master, pending.pop(0))
+            start = time.time()
         r, _, _ = select.select([master], [], [], 0.05)
         if r:
             try:

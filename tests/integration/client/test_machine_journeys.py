@@ -322,6 +322,13 @@ def tty_journey(env, how):
                                      keys=b"stty size\rexit\r", winch=(40, 120))
     check(rc == 0 and b"40 120" in out, "a window size change reaches the container (%s)" % how,
           (rc, repr(out[-400:]), ""))
+    rc, out, before, after = run_pty([MACHINE, "run", "-it", "--name", "det-" + how, "bb", "sh"],
+                                     env, keys=[b"echo before-detach\r", b"\x10\x11"])
+    rc2, st, _ = M(env, "container", "inspect", "-f", "{{.State.Status}}", "det-" + how)
+    check(rc == 0 and b"before-detach" in out and st == "running\n" and before == after,
+          "run -it: ctrl-p ctrl-q leaves the container running and returns 0 (%s)" % how,
+          (rc, repr(out[-300:]), st))
+    M(env, "container", "rm", "-f", "det-" + how)
     if not containers("exec -it (%s)" % how):
         return
     M(env, "run", "-d", "--name", "tty-" + how, "bb", "sleep", "100")

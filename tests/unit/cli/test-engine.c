@@ -112,6 +112,20 @@ test_misc(void)
     is_int(cli_run_error_exit_code("No such image: bb"), 125, "anything else is 125");
 }
 
+static void
+test_detach_keys(void)
+{
+    _cleanup_error_ struct mc_error *err = NULL;
+    _cleanup_free_ char *a = NULL, *b = NULL, *c = NULL, *d = NULL;
+    ok(cli_parse_detach_keys(CLI_DETACH_KEYS, &a, &err) == 0 && streq(a, "\x10\x11"),
+       "ctrl-p,ctrl-q");
+    ok(cli_parse_detach_keys("ctrl-[,x,ctrl-_", &b, &err) == 0 && streq(b, "\x1bx\x1f"),
+       "ctrl-[, a character, ctrl-_");
+    ok(cli_parse_detach_keys("", &c, &err) == 0 && streq(c, ""), "none");
+    ok(cli_parse_detach_keys("ctrl-1", &d, &err) < 0 && err->code == MC_ERR_USAGE,
+       "ctrl-1 is refused");
+}
+
 static const char *
 env_get(const char *name)
 {
@@ -223,5 +237,6 @@ main(void)
     test_times();
     test_misc();
     test_create_body();
+    test_detach_keys();
     return tap_done();
 }

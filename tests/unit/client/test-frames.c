@@ -119,9 +119,37 @@ test_jsonlines(void)
     mc_buf_free(&m.text);
 }
 
+static void
+escape(const char *keys, const char *const *pieces, const char *want, bool want_detach)
+{
+    struct client_escape e = { .keys = keys };
+    char out[256];
+    struct mc_buf got = MC_BUF_INIT;
+    mc_buf_puts(&got, "");
+    bool detach = false;
+    for (size_t i = 0; pieces[i] && !detach; i++)
+        mc_buf_append(&got, out,
+                      client_escape_filter(&e, pieces[i], strlen(pieces[i]), out, &detach));
+    ok(streq(got.data, want) && detach == want_detach, "detach keys: '%s'%s", want,
+       want_detach ? " then detach" : "");
+    mc_buf_free(&got);
+}
+
+static void
+test_escape(void)
+{
+    escape("\020\021", (const char *const[]){ "ab", "c\020", "\021zz", NULL }, "abc", true);
+    escape("\020\021", (const char *const[]){ "a\020b", "\020\020", "\021", NULL }, "a\020b\020",
+           true);
+    escape("\020\021", (const char *const[]){ "a\020", NULL }, "a", false);
+    escape("\020\021", (const char *const[]){ "\021\020x", NULL }, "\021\020x", false);
+    escape(NULL, (const char *const[]){ "\020\021", NULL }, "\020\021", false);
+}
+
 int
 main(void)
 {
+    test_escape();
     test_demux();
     test_jsonlines();
     return tap_done();
