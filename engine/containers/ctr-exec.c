@@ -280,10 +280,7 @@ ctr_exec_start(struct eng_ctr_exec *e, bool detach, struct eng_rt_process *ret,
         e->proc.stdin_fd = e->proc.stdout_fd = e->proc.stderr_fd = e->proc.pty_fd = -1;
     } else {
         e->exited = true;
-        e->exit_code = strstr(e2->message, "executable file not found") ||
-                                       strstr(e2->message, "no such file or directory")
-                               ? 127
-                               : 126;
+        e->exit_code = 126; /* as dockerd: an exec that could not start */
     }
     ctr_changed_locked();
     ctr_unref_locked(c);

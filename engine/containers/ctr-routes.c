@@ -186,9 +186,12 @@ h_restart(struct eng_request *req, struct mc_error **err)
 static int
 h_kill(struct eng_request *req, struct mc_error **err)
 {
-    _cleanup_ctr_ struct eng_ctr *c = ctr_get(eng_req_param(req, "id"), err);
-    if (!c || ctr_kill(c, eng_req_query(req, "signal"), err) < 0)
+    const char *ref = eng_req_param(req, "id");
+    _cleanup_ctr_ struct eng_ctr *c = ctr_get(ref, err);
+    if (!c)
         return -1;
+    if (ctr_kill(c, eng_req_query(req, "signal"), err) < 0)
+        return mc_error_prefix(err, "Cannot kill container: %s: ", ref);
     return eng_resp_empty(req, 204);
 }
 

@@ -55,7 +55,7 @@ check "exec s1 echo ok" out_is "ok" && [ "$rc" -eq 0 ]
 d exec s1 sh -c 'exit 5'
 check "exec exit code 5" [ "$rc" -eq 5 ]
 d exec s1 nope
-check "exec of a missing command exits 127" [ "$rc" -eq 127 ]
+check "exec of a missing command exits 126 (as dockerd)" [ "$rc" -eq 126 ]
 d exec -e A=1 -w /tmp -u app s1 sh -c 'echo $A; pwd; id -u'
 check "exec -e -w -u" out_is "$(printf '1\n/tmp\n1000')"
 rc=0

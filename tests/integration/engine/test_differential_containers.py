@@ -1,0 +1,176 @@
+#!/usr/bin/env python3
+"""The container journeys of issue 3's Done-when 1 with the stock docker CLI against Debian's
+dockerd 20.10 and against machined, both pinned to API 1.41 (DOCKER_API_VERSION=1.41): each
+step's exit code and output must match once IDs, times and sizes are masked. Standard error is
+compared too, except machined's own warning that the bridge network is not built yet, and the
+runtime's wording of a failed exec (dockerd adds its containerd/runc prefix). dockerd runs in
+its own network and mount namespaces with its own data root, exec root, pid file and socket,
+and is stopped by pid. Names and folders are unique to this run (engine-runtime-*)."""
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine-api"))
+from enginelib import DOCKER, Machined, Tap, busybox_rootfs_tar, make_certs, make_tmp, need_root
+
+tap = Tap()
+need_root(tap)
+if not os.path.exists("/usr/sbin/dockerd"):
+    tap.skip_all("Debian's dockerd (docker.io) is not installed: run scripts/install-deps")
+
+T = make_tmp("engine-runtime-diff-")
+CERTS = os.path.join(T, "certs")
+make_certs(CERTS)
+m = Machined(T, CERTS, extra=["--cgroup-parent", "machined-engine-runtime-diff-%d" % os.getpid()])
+dockerd = {"proc": None}
+
+
+def start_dockerd():
+    d = os.path.join(T, "dockerd")
+    os.makedirs(d)
+    sock = os.path.join(d, "docker.sock")
+    log = open(os.path.join(d, "log"), "w")
+    dockerd["proc"] = subprocess.Popen(
+        ["unshare", "--net", "--mount", "--propagation", "private", "/usr/sbin/dockerd",
+         "--data-root", os.path.join(d, "root"), "--exec-root", os.path.join(d, "exec"),
+         "--pidfile", os.path.join(d, "pid"), "-H", "unix://" + sock, "--iptables=false",
+         "--ip6tables=false", "--bridge=none", "--storage-driver=overlay2", "--log-level=warn"],
+        stdout=log, stderr=log)
+    env = base_env("unix://" + sock)
+    for _ in range(600):
+        if subprocess.run([DOCKER, "version"], env=env, capture_output=True).returncode == 0:
+            return env
+        if dockerd["proc"].poll() is not None:
+            break
+        time.sleep(0.1)
+    raise RuntimeError("dockerd did not start: " + open(os.path.join(d, "log")).read()[-2000:])
+
+
+def stop_dockerd():
+    p = dockerd["proc"]
+    if p and p.poll() is None:
+        p.send_signal(signal.SIGTERM)
+        try:
+            p.wait(30)
+        except subprocess.TimeoutExpired:
+            p.kill()
+            p.wait()
+    try:
+        pid = int(open(os.path.join(T, "dockerd", "exec", "containerd", "containerd.pid")).read())
+        os.kill(pid, signal.SIGTERM)
+    except (OSError, ValueError):
+        pass
+
+
+def base_env(host):
+    env = dict(os.environ)
+    for k in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT"):
+        env.pop(k, None)
+    env["DOCKER_HOST"] = host
+    env["DOCKER_API_VERSION"] = "1.41"
+    env["DOCKER_CONFIG"] = os.path.join(T, "docker-config")
+    return env
+
+
+MASKS = [
+    (re.compile(r"\b[0-9a-f]{64}\b"), "<ID>"),
+    (re.compile(r"\b[0-9a-f]{12}\b"), "<SHORTID>"),
+    (re.compile(r"(Less than a second|About a minute|About an hour|\d+ \w+)( ago)?$", re.M), "<DURATION>"),
+    (re.compile(r"\d{4}-\d\d-\d\dT[0-9:.]+Z"), "<TIME>"),
+]
+OUR_WARNING = re.compile(r"^WARNING: machined: the default bridge network is not built yet.*\n",
+                         re.M)
+
+
+def mask(s):
+    for rx, rep in MASKS:
+        s = rx.sub(rep, s)
+    return s
+
+
+def run(env, args, stdin=None):
+    p = subprocess.run([DOCKER] + args, env=env, input=stdin, capture_output=True, timeout=120)
+    err = OUR_WARNING.sub("", p.stderr.decode(errors="replace"))
+    return p.returncode, p.stdout.decode(errors="replace"), err
+
+
+LOOP = "trap 'exit 0' TERM; while true; do sleep 0.1; done"
+# (description, argv, stdin, what to compare: "all" = exit code, stdout and stderr; "rc" = the
+# exit code only, where the message is the runtime's own: dockerd's has containerd's and runc's
+# prefixes, "OCI runtime exec failed: exec failed: unable to start container process: ...")
+JOURNEY = [
+    ("run --rm bb echo hi", ["run", "--rm", "bb", "echo", "hi"], None, "all"),
+    ("run bb sh -c 'exit 3'", ["run", "--name", "e3", "bb", "sh", "-c", "exit 3"], None, "all"),
+    ("echo x | run -i --rm bb cat", ["run", "-i", "--rm", "bb", "cat"], b"x\n", "all"),
+    ("run -t --rm", ["run", "-t", "--rm", "bb", "sh", "-c", "echo tty; tty"], None, "all"),
+    ("stdout and stderr", ["run", "--rm", "bb", "sh", "-c", "echo out; echo err >&2"], None, "all"),
+    ("env, workdir, user", ["run", "--rm", "-e", "A=1", "-w", "/tmp", "-u", "nobody", "bb", "sh",
+                            "-c", "echo $A; pwd; id -u"], None, "all"),
+    ("a missing command exits 127", ["run", "--rm", "bb", "nope"], None, "rc"),
+    ("run -d --name s1", ["run", "-d", "--name", "s1", "bb", "sh", "-c", "echo started; " + LOOP],
+     None, "all"),
+    ("ps", ["ps", "--format", "{{.Names}} {{.Image}} {{.Command}} {{.Status}}"], None, "all"),
+    ("logs", ["logs", "s1"], None, "all"),
+    ("exec s1 echo ok", ["exec", "s1", "echo", "ok"], None, "all"),
+    ("exec exit code", ["exec", "s1", "sh", "-c", "exit 5"], None, "all"),
+    ("exec -i", ["exec", "-i", "s1", "cat"], b"in\n", "all"),
+    ("exec of a missing command", ["exec", "s1", "nope"], None, "rc"),
+    ("rm of a running container", ["rm", "s1"], None, "all"),
+    ("inspect running", ["inspect", "-f", "{{.State.Status}} {{.State.Running}} {{.Config.Tty}} "
+                         "{{.Name}} {{.Path}} {{len .Args}}", "s1"], None, "all"),
+    ("stop", ["stop", "s1"], None, "all"),
+    ("stop again", ["stop", "s1"], None, "all"),
+    ("kill of a stopped container", ["kill", "s1"], None, "all"),
+    ("exec in a stopped container", ["exec", "s1", "true"], None, "all"),
+    ("inspect stopped", ["inspect", "-f", "{{.State.Status}} {{.State.ExitCode}} "
+                         "{{.State.OOMKilled}}", "s1"], None, "all"),
+    ("ps -a", ["ps", "-a", "--format", "{{.Names}} {{.Status}}"], None, "all"),
+    ("ps -a filters", ["ps", "-a", "--filter", "status=exited", "--filter", "exited=3",
+                       "--format", "{{.Names}}"], None, "all"),
+    ("wait", ["wait", "e3"], None, "all"),
+    ("rm", ["rm", "s1"], None, "all"),
+    ("logs of a missing container", ["logs", "s1"], None, "all"),
+    ("a name in use", ["run", "--name", "e3", "bb", "true"], None, "all"),
+    ("rm -f", ["rm", "-f", "e3"], None, "all"),
+    ("nothing left", ["ps", "-aq"], None, "all"),
+]
+
+
+def journey(env):
+    results = []
+    for desc, argv, stdin, what in JOURNEY:
+        rc, out, err = run(env, argv, stdin)
+        results.append((rc, mask(out) if what == "all" else "", mask(err) if what == "all" else ""))
+    return results
+
+
+try:
+    denv = start_dockerd()
+    m.start()
+    menv = base_env("unix://" + m.sock)
+    rootfs = os.path.join(T, "rootfs.tar")
+    with open(rootfs, "wb") as f:
+        f.write(busybox_rootfs_tar())
+    for env in (denv, menv):
+        rc, out, err = run(env, ["import", rootfs, "bb"])
+        if rc != 0:
+            raise RuntimeError("import failed: " + err)
+    want = journey(denv)
+    got = journey(menv)
+    for (desc, *_), w, g in zip(JOURNEY, want, got):
+        tap.ok(w == g, "%s: same exit code and output as dockerd" % desc,
+               None if w == g else "dockerd: rc=%d\n%s%s\nmachined: rc=%d\n%s%s" % (
+                   w[0], w[1], w[2], g[0], g[1], g[2]))
+except Exception as e:
+    import traceback
+    tap.ok(False, "unexpected exception: %r" % e, traceback.format_exc() + m.read_log())
+finally:
+    m.stop()
+    stop_dockerd()
+    if os.environ.get("MACHINE_TEST_KEEP") != "1":
+        shutil.rmtree(T, ignore_errors=True)
+tap.done()
