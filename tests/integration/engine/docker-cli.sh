@@ -25,6 +25,14 @@ check "stdout and stderr are framed apart" out_is "out" && err_has "^err$"
 d run -t --rm bb sh -c 'tty; echo t'
 check "run -t: a pty, raw output with \\r\\n" [ "$(tr -d '\r' <"$E/out")" = "$(printf '/dev/pts/0\nt')" ]
 check "run -t: output is raw (\\r present)" grep -q $'\r' "$E/out"
+if command -v script >/dev/null; then
+    # A real terminal (script's pty): -it sends ConsoleSize and resizes; keystrokes go raw.
+    script -qec "stty rows 30 cols 100; docker run -it --rm bb stty size" /dev/null >"$E/out" 2>&1
+    check "run -it on a terminal: the container's tty has the terminal's size" out_has "30 100"
+    rc=0
+    printf 'echo hello\nexit 4\n' | script -qec "docker run -it --rm bb sh" /dev/null >"$E/out" 2>&1 || rc=$?
+    check "run -it: an interactive shell" [ "$(tr -d '\r' <"$E/out" | grep -c '^hello$')" -eq 1 ]
+fi
 d run --rm bb nope
 check "a missing command exits 127" [ "$rc" -eq 127 ]
 check "with docker's wording" err_has 'exec: "nope": executable file not found in $PATH'
@@ -61,6 +69,10 @@ check "exec -e -w -u" out_is "$(printf '1\n/tmp\n1000')"
 rc=0
 printf 'in\n' | docker exec -i s1 cat >"$E/out" 2>"$E/err" || rc=$?
 check "exec -i feeds stdin" out_is "in"
+if command -v script >/dev/null; then
+    script -qec "stty rows 31 cols 101; docker exec -it s1 stty size" /dev/null >"$E/out" 2>&1
+    check "exec -it on a terminal: sized pty" out_has "31 101"
+fi
 d exec -t s1 tty
 check "exec -t gets a pty" [ "$(tr -d '\r' <"$E/out")" = "/dev/pts/0" ]
 d exec -d s1 sh -c 'echo bg > /tmp/bg'

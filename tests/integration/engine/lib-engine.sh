@@ -72,8 +72,16 @@ make_image() { # make_image NAME: imports a busybox rootfs (with the probe helpe
     docker import "$E/bb.tar" "$1" >/dev/null
 }
 
+# With TLS_PORT set, machined also listens on tcp://127.0.0.1:$TLS_PORT with mutual TLS and
+# the certificates of tests/lib/make-test-certs.sh in $E/certs.
 start_machined() {
-    "$MACHINED_BIN" -H "unix://$SOCK" --data-root "$E/data" --cgroup-parent "$CGPARENT" \
+    set -- -H "unix://$SOCK"
+    if [ -n "${TLS_PORT:-}" ]; then
+        [ -f "$E/certs/ca.pem" ] || sh "$MACHINE_TEST_SRCDIR/tests/lib/make-test-certs.sh" "$E/certs"
+        set -- "$@" -H "tcp://127.0.0.1:$TLS_PORT" --tlscacert "$E/certs/ca.pem" \
+            --tlscert "$E/certs/server.pem" --tlskey "$E/certs/server-key.pem"
+    fi
+    "$MACHINED_BIN" "$@" --data-root "$E/data" --cgroup-parent "$CGPARENT" \
         --log-format json --log-level info >>"$E/machined.log" 2>&1 &
     MACHINED_PID=$!
     for _ in $(seq 1 200); do
