@@ -62,7 +62,7 @@ check "a none machine with TLS files" [ "$rc" -eq 0 ]
 run_m ls --timeout 5 --format '{{.Name}}|{{.DockerVersion}}|{{.Error}}' --filter name=eng
 check "ls reads the engine version over mutual TLS" [ "$(cat "$T/out")" = "eng|v9.9.9-test|" ]
 run_m -H eng version
-check "-H NAME: version shows the engine over mutual TLS" contains "$T/out" "Engine: machined 9.9.9-test"
+check "-H NAME: version shows the engine over mutual TLS" contains "$T/out" "Engine: 9.9.9-test at tcp://127.0.0.1:$port"
 out=$(eval "$("$M" env eng)"; "$M" version --format '{{.Server.Version}} {{.Server.ApiVersion}}')
 check "eval machine env: version follows DOCKER_HOST and friends" [ "$out" = "9.9.9-test 1.44" ]
 out=$(eval "$("$M" env eng)"; unset DOCKER_CERT_PATH; HOME="$T" "$M" version 2>&1)
