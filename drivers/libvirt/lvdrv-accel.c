@@ -8,6 +8,7 @@
 #include "crypto.h"
 #include "fs.h"
 #include "json.h"
+#include "log.h"
 #include "lvdrv-internal.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -233,10 +234,32 @@ run_probe_domain(virConnectPtr conn, const char *xml, int64_t deadline, char **r
     return r;
 }
 
+/* Deletes probe volumes that an interrupted probe left (their domain, transient and destroyed
+ * with its connection, is gone). */
+static void
+sweep_probe_volumes(virConnectPtr conn, virStoragePoolPtr pool)
+{
+    virStorageVolPtr *vols = NULL;
+    int n = virStoragePoolListAllVolumes(pool, &vols, 0);
+    for (int i = 0; i < n; i++) {
+        const char *name = virStorageVolGetName(vols[i]);
+        if (name && startswith(name, "machine-kvm-probe-") && endswith(name, ".img")) {
+            _cleanup_free_ char *dom_name = xstrndup(name, strlen(name) - 4);
+            _cleanup_domain_ virDomainPtr dom = virDomainLookupByName(conn, dom_name);
+            if (!dom && virStorageVolDelete(vols[i], 0) < 0)
+                log_warn("cannot delete the stale probe volume '%s'", name);
+        }
+        virStorageVolFree(vols[i]);
+    }
+    free(vols);
+    lvdrv_reset_error();
+}
+
 int
 lvdrv_probe_kvm(virConnectPtr conn, virStoragePoolPtr pool, int deadline_ms,
                 struct lvdrv_probe *ret, struct mc_error **err)
 {
+    sweep_probe_volumes(conn, pool);
     int64_t deadline = mc_now_ms() + deadline_ms;
     _cleanup_free_ char *suffix = mc_random_hex(4);
     _cleanup_free_ char *name = xasprintf("machine-kvm-probe-%s", suffix);
@@ -287,6 +310,8 @@ cache_load(const char *cache_dir, const char *uri, struct lvdrv_probe *probe)
         probe->result = LVDRV_PROBE_OK;
     else if (streq(result, "timeout"))
         probe->result = LVDRV_PROBE_TIMEOUT;
+    else if (streq(result, "failed"))
+        probe->result = LVDRV_PROBE_FAILED;
     else
         return false;
     probe->deadline_s = (int)mc_json_int(e, "deadline_s", LVDRV_PROBE_DEADLINE_S);
@@ -295,13 +320,12 @@ cache_load(const char *cache_dir, const char *uri, struct lvdrv_probe *probe)
     return true;
 }
 
-/* Remembers a conclusive answer (a guest that booted or hung); a guest that could not start is
- * cheap to try again and may be fixed by the user, so it is not cached. */
+/* Remembers the answer for uri: a probe costs up to its deadline on every create otherwise.
+ * The warning that reports a remembered answer names the file to delete to probe again (after
+ * fixing /dev/kvm's permissions, say). */
 static void
 cache_save(const char *cache_dir, const char *uri, const struct lvdrv_probe *probe)
 {
-    if (probe->result != LVDRV_PROBE_OK && probe->result != LVDRV_PROBE_TIMEOUT)
-        return;
     _cleanup_free_ char *dir = xasprintf("%s/libvirt", cache_dir);
     _cleanup_free_ char *path = cache_path(cache_dir);
     _cleanup_free_ char *lock_path = xasprintf("%s.lock", path);

@@ -8,9 +8,14 @@
 #        lvns.sh exec DIR CMD [ARG]  runs CMD inside both namespaces (qemu:///system is ours there)
 #        lvns.sh stop DIR            ends what start started (by pid) and removes DIR
 #
+# libvirt's cache of qemu's capabilities (seconds to make) is kept between runs in
+# $MACHINE_TEST_CACHE/libvirt/libvirt-cache, as a host keeps it in /var/cache/libvirt.
+#
 # /dev/kvm is shown inside as root:kvm 0660, as udev makes it on a normal Debian host (here the
 # node is root-only, which makes libvirt probe qemu's capabilities again on every call).
 set -eu
+
+shared_cache=${MACHINE_TEST_CACHE:-/var/cache/machine-tests}/libvirt/libvirt-cache
 
 die() {
     echo "lvns: $*" >&2
@@ -53,6 +58,9 @@ start() {
     # Start with no networks: the driver makes the ones it needs.
     rm -rf "$dir/etc/qemu/networks"
     mkdir -p "$dir/etc/qemu/networks/autostart"
+    if [ -d "$shared_cache" ]; then
+        cp -a "$shared_cache/." "$dir/cache/"
+    fi
     # No cgroups for guests: they would be made in the host's cgroup tree.
     echo 'cgroup_controllers = [ ]' >>"$dir/etc/qemu.conf"
     setsid unshare --net --mount --propagation private "$(readlink -f "$0")" __inner "$dir" \
@@ -99,6 +107,10 @@ stop() {
         kill_pidfiles "$holder" '/run/virtlogd.pid'
         kill "$holder" 2>/dev/null || true
         while kill -0 "$holder" 2>/dev/null; do sleep 0.1; done
+    fi
+    if [ -d "$dir/cache/qemu" ]; then
+        mkdir -p "$shared_cache"
+        cp -a "$dir/cache/." "$shared_cache/" 2>/dev/null || true
     fi
     rm -rf "$dir"
 }

@@ -91,6 +91,17 @@ test_probe_decides(const char *kvm_caps)
            "the warning carries libvirt's reason");
     choice_clear(&c);
 
+    is_int(choose(LVDRV_ACCEL_AUTO, kvm_caps, LVDRV_PROBE_FAILED, "Permission denied",
+                  "/s/cache/libvirt/accel.json", &c),
+           0, "auto, cached failure");
+    is_str(c.warning,
+           "KVM is offered by 'qemu:///system' but a probe guest could not run under it "
+           "(Permission denied) (remembered in '/s/cache/libvirt/accel.json'; delete it to probe "
+           "again); using TCG (software emulation), which is several times slower; "
+           "--libvirt-accel kvm forces KVM",
+           "a cached failure says where it is remembered");
+    choice_clear(&c);
+
     is_int(choose(LVDRV_ACCEL_AUTO, kvm_caps, LVDRV_PROBE_NOT_RUN, NULL, NULL, &c), -1,
            "auto with KVM offered refuses to decide without the probe");
     choice_clear(&c);
