@@ -40,13 +40,16 @@ client_config_from_env(client_getenv_fn get, struct client_config *ret, struct m
 {
     const char *host = get("DOCKER_HOST");
     const char *verify = get("DOCKER_TLS_VERIFY");
+    const char *tls = get("DOCKER_TLS");
     const char *certs = get("DOCKER_CERT_PATH");
     const char *api = get("DOCKER_API_VERSION");
     const char *home = get("HOME");
     struct client_config cfg = { 0 };
     cfg.host = xstrdup(isempty(host) ? CLIENT_DEFAULT_HOST : host);
-    cfg.tls_verify = !isempty(verify) && !streq(verify, "0");
-    cfg.tls = cfg.tls_verify;
+    /* As the docker CLI: any non-empty DOCKER_TLS_VERIFY verifies, "0" included; DOCKER_TLS alone
+     * speaks TLS without verifying the engine. */
+    cfg.tls_verify = !isempty(verify);
+    cfg.tls = cfg.tls_verify || !isempty(tls);
     if (!isempty(certs))
         cfg.cert_path = xstrdup(certs);
     else if (cfg.tls && !isempty(home))

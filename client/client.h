@@ -40,8 +40,9 @@ struct client_config {
 /* Getter for environment variables (getenv, or a table in tests). */
 typedef const char *(*client_getenv_fn)(const char *name);
 
-/* Fills cfg from DOCKER_HOST (default CLIENT_DEFAULT_HOST), DOCKER_TLS_VERIFY (non-empty and
- * not "0": TLS with verification), DOCKER_CERT_PATH (default ~/.docker) and DOCKER_API_VERSION.
+/* Fills cfg from DOCKER_HOST (default CLIENT_DEFAULT_HOST), DOCKER_TLS_VERIFY (any non-empty
+ * value, "0" included as in the docker CLI: TLS with verification), DOCKER_TLS (TLS without
+ * verification), DOCKER_CERT_PATH (default ~/.docker) and DOCKER_API_VERSION.
  * Pure: reads only through get. */
 int client_config_from_env(client_getenv_fn get, struct client_config *ret, struct mc_error **err);
 void client_config_clear(struct client_config *cfg);

@@ -53,9 +53,15 @@ test_config(void)
                                        "DOCKER_API_VERSION",
                                        "1.41",
                                        NULL };
-    ok(client_config_from_env(table_env, &c, &err) == 0 && !c.tls, "DOCKER_TLS_VERIFY=0: off");
+    ok(client_config_from_env(table_env, &c, &err) == 0 && c.tls && c.tls_verify,
+       "DOCKER_TLS_VERIFY=0 still verifies, as the docker CLI does");
     is_str(c.cert_path, "/c", "DOCKER_CERT_PATH");
     is_str(c.api_version, "1.41", "DOCKER_API_VERSION");
+    client_config_clear(&c);
+
+    env_table = (const char *const[]){ "DOCKER_HOST", "tcp://h:1", "DOCKER_TLS", "1", NULL };
+    ok(client_config_from_env(table_env, &c, &err) == 0 && c.tls && !c.tls_verify,
+       "DOCKER_TLS=1: TLS without verification");
     client_config_clear(&c);
 
     env_table = (const char *const[]){ "DOCKER_HOST", "192.0.2.1", NULL };
