@@ -29,11 +29,6 @@ MC_DEFINE_CLEANUP(virStream, virStreamFree)
 #define LVDRV_METADATA_NS  "https://machine.invalid/xmlns/libvirt-driver/1"
 #define LVDRV_METADATA_KEY "machine"
 
-/* ---- lvdrv.c ---- */
-
-/* The driver state of a libvirt domain state (virDomainState). */
-enum driver_state lvdrv_state_from_libvirt(int state);
-
 /* ---- lvdrv-conn.c: connections and libvirt's errors ---- */
 
 /* Opens uri (with libvirt's default authentication callbacks). Errors name the URI and carry
@@ -215,5 +210,58 @@ char *lvdrv_domain_ipv4(virDomainPtr dom, const char *mac, int64_t deadline_ms,
 /* Waits until deadline_ms for a server at ip:port that sends an SSH identification line (a
  * TCP read of the banner: no SSH session, no key). The guest has booted when it answers. */
 int lvdrv_wait_sshd(const char *ip, int port, int64_t deadline_ms, struct mc_error **err);
+
+/* ---- lvdrv.c: options, the machine's names, ownership, boot ---- */
+
+#define LVDRV_DEFAULT_SSH_USER "docker"
+
+/* The options of a create, checked; the strings are copies (the state they may come from
+ * changes while create runs). */
+struct lvdrv_config {
+    char *uri;
+    int64_t cpus, memory_mib, disk_gib, boot_timeout_s, stop_timeout_s;
+    char *network, *pool, *image, *image_checksum;
+    char *pool_path;
+    enum lvdrv_accel accel;
+};
+
+/* Reads and checks the options (MC_ERR_USAGE for a bad value); the state's uri, pool and
+ * network win, since a resumed create must keep them. Clear c even on failure. */
+int lvdrv_config_read(const struct driver_ctx *ctx, struct lvdrv_config *c, struct mc_error **err);
+void lvdrv_config_clear(struct lvdrv_config *c);
+/* The option's value, or dflt when it is absent or empty. */
+const char *lvdrv_opt_or(const struct driver_ctx *ctx, const char *name, const char *dflt);
+/* Where downloads and the probe's answers are kept: ctx->cache_dir, else ctx->dir. */
+const char *lvdrv_cache_dir(const struct driver_ctx *ctx);
+/* The names of a machine's volumes (newly allocated). */
+char *lvdrv_disk_volume_name(const char *name);
+char *lvdrv_seed_volume_name(const char *name);
+/* driver_save() with context on failure. */
+int lvdrv_save(struct driver_ctx *ctx, struct mc_error **err);
+/* Looks the machine's domain up. *ret is NULL when there is none; a domain of that name made
+ * for another machine (or by someone else) is an MC_ERR_EXISTS error. */
+int lvdrv_find_domain(virConnectPtr conn, const struct driver_ctx *ctx, const char *uri,
+                      virDomainPtr *ret, struct mc_error **err);
+/* mc_now_ms() + timeout_s, or ctx->deadline_ms when that comes first. */
+int64_t lvdrv_deadline(const struct driver_ctx *ctx, int64_t timeout_s);
+/* Starts the domain (unless it runs), waits for its address (saved in the state) and its sshd. */
+int lvdrv_boot(virConnectPtr conn, struct driver_ctx *ctx, virDomainPtr dom, int64_t timeout_s,
+               struct mc_error **err);
+
+/* ---- lvdrv-create.c, lvdrv-power.c: the vtable's slots ---- */
+
+int lvdrv_precreate_check(struct driver_ctx *ctx, struct mc_error **err);
+int lvdrv_create(struct driver_ctx *ctx, struct mc_error **err);
+int lvdrv_remove(struct driver_ctx *ctx, bool force, struct mc_error **err);
+int lvdrv_start(struct driver_ctx *ctx, struct mc_error **err);
+int lvdrv_stop(struct driver_ctx *ctx, struct mc_error **err);
+int lvdrv_restart(struct driver_ctx *ctx, struct mc_error **err);
+int lvdrv_kill(struct driver_ctx *ctx, struct mc_error **err);
+int lvdrv_get_state(struct driver_ctx *ctx, enum driver_state *ret, struct mc_error **err);
+char *lvdrv_get_ip(struct driver_ctx *ctx, struct mc_error **err);
+int lvdrv_get_ssh_target(struct driver_ctx *ctx, struct driver_ssh_target *ret,
+                         struct mc_error **err);
+/* The driver state of a libvirt domain state (virDomainState). */
+enum driver_state lvdrv_state_from_libvirt(int state);
 
 #endif
