@@ -172,40 +172,28 @@ boot_sector(uint8_t sector[512])
     sector[511] = 0xaa;
 }
 
-static void
-tick(int timer, void *opaque)
-{
-    /* Only wakes the event loop so the deadline is checked. */
-}
-
-/* Reads the console until the marker shows, the console ends or the deadline passes. */
+/* Reads the console until the marker shows, the console ends or the deadline passes. The
+ * event loop (lvdrv-conn.c) fills the stream; this only polls it. */
 static enum lvdrv_probe_result
 watch_console(virStreamPtr st, int64_t deadline, char **ret_detail)
 {
     _cleanup_buf_ struct mc_buf seen = MC_BUF_INIT;
-    int timer = virEventAddTimeout(100, tick, NULL, NULL);
-    enum lvdrv_probe_result r = LVDRV_PROBE_TIMEOUT;
     while (mc_now_ms() < deadline) {
-        if (virEventRunDefaultImpl() < 0)
-            break;
         char buf[512];
         int n = virStreamRecv(st, buf, sizeof(buf));
         if (n > 0 && seen.len < 65536)
             mc_buf_append(&seen, buf, (size_t)n);
-        if (strstr(seen.data ? seen.data : "", LVDRV_PROBE_MARKER)) {
-            r = LVDRV_PROBE_OK;
-            break;
-        }
+        if (strstr(seen.data ? seen.data : "", LVDRV_PROBE_MARKER))
+            return LVDRV_PROBE_OK;
         if (n == 0 || n == -1) {
             *ret_detail = n == 0 ? xstrdup("the guest's console closed before the marker")
                                  : lvdrv_last_error_text("the console failed");
-            r = LVDRV_PROBE_FAILED;
-            break;
+            return LVDRV_PROBE_FAILED;
         }
+        if (n == -2)
+            mc_sleep_ms(50);
     }
-    if (timer >= 0)
-        virEventRemoveTimeout(timer);
-    return r;
+    return LVDRV_PROBE_TIMEOUT;
 }
 
 /* Starts the probe domain paused, attaches to its console, then lets it run: nothing it writes
@@ -259,6 +247,13 @@ int
 lvdrv_probe_kvm(virConnectPtr conn, virStoragePoolPtr pool, int deadline_ms,
                 struct lvdrv_probe *ret, struct mc_error **err)
 {
+    return lvdrv_probe_guest(conn, pool, "kvm", deadline_ms, ret, err);
+}
+
+int
+lvdrv_probe_guest(virConnectPtr conn, virStoragePoolPtr pool, const char *type, int deadline_ms,
+                  struct lvdrv_probe *ret, struct mc_error **err)
+{
     sweep_probe_volumes(conn, pool);
     int64_t deadline = mc_now_ms() + deadline_ms;
     _cleanup_free_ char *suffix = mc_random_hex(4);
@@ -278,7 +273,7 @@ lvdrv_probe_kvm(virConnectPtr conn, virStoragePoolPtr pool, int deadline_ms,
         return mc_error_prefix(err, "preparing the KVM probe: ");
     }
     const char *pool_name = virStoragePoolGetName(pool);
-    _cleanup_free_ char *xml = lvdrv_probe_domain_xml(name, pool_name, vol_name);
+    _cleanup_free_ char *xml = lvdrv_probe_domain_xml(name, type, pool_name, vol_name);
     char *detail = NULL;
     enum lvdrv_probe_result r = run_probe_domain(conn, xml, deadline, &detail);
     lvdrv_vol_delete(pool, vol_name, NULL);

@@ -1,6 +1,7 @@
 /* Connections and the one conversion of libvirt's errors into struct mc_error. */
 #include <pthread.h>
 #include <stdarg.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <libvirt/virterror.h>
@@ -14,13 +15,31 @@ quiet_handler(void *userdata, virErrorPtr error)
     /* libvirt prints every error on stderr by default; ours are returned, not printed. */
 }
 
+static void *
+run_event_loop(void *arg)
+{
+    for (;;)
+        if (virEventRunDefaultImpl() < 0)
+            lvdrv_reset_error();
+    return NULL;
+}
+
 static void
 init_once(void)
 {
     virSetErrorFunc(NULL, quiet_handler);
     /* The KVM probe reads the guest's console through a non-blocking stream, which needs an
-     * event loop registered before the connection is opened. */
+     * event loop registered before the connection is opened. A registered loop also tells
+     * libvirtd that we answer its keepalive pings, so it must run all the time: a connection
+     * idle during a long download or boot would be closed by the server otherwise. */
     virEventRegisterDefaultImpl();
+    pthread_t t;
+    pthread_attr_t attr;
+    if (pthread_attr_init(&attr) != 0 ||
+        pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED) != 0 ||
+        pthread_create(&t, &attr, run_event_loop, NULL) != 0)
+        abort();
+    pthread_attr_destroy(&attr);
 }
 
 static enum mc_error_code

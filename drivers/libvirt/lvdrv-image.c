@@ -467,7 +467,7 @@ transfer(struct download *d, const char *part, struct mc_error **err)
         curl_easy_setopt(c, CURLOPT_XFERINFODATA, d);
         curl_easy_setopt(c, CURLOPT_NOPROGRESS, d->ctx ? 0L : 1L);
         curl_easy_setopt(c, CURLOPT_RESUME_FROM_LARGE, (curl_off_t)d->offset);
-        if (d->offset)
+        if (d->offset && d->ctx)
             driver_progress(d->ctx, "resuming the download of '%s' at %llu MiB", d->url,
                             (unsigned long long)(d->offset >> 20));
         CURLcode rc = curl_easy_perform(c);
@@ -560,8 +560,12 @@ download(struct driver_ctx *ctx, const char *cache, const char *url,
     if (r == 0)
         hasher_final(&d.h, sha256, sha512);
     hasher_free(&d.h);
-    if (d.fd >= 0 && (fsync(d.fd) < 0 || close(d.fd) < 0) && r == 0)
-        r = mc_error_sys(err, errno, "writing '%s'", part);
+    if (d.fd >= 0) {
+        int synced = r == 0 ? fsync(d.fd) : 0;
+        int e = errno;
+        if ((synced < 0 || close(d.fd) < 0) && r == 0)
+            r = mc_error_sys(err, synced < 0 ? e : errno, "writing '%s'", part);
+    }
     if (r < 0) {
         /* Keep what arrived for a resume; an empty file is no use to anyone. */
         if (d.offset + d.written == 0)

@@ -62,8 +62,9 @@ struct lvdrv_domain_spec {
 
 /* The domain XML of a machine (newly allocated). */
 char *lvdrv_domain_xml(const struct lvdrv_domain_spec *s);
-/* The transient domain that probes KVM: boots the sector in pool/volume under type "kvm". */
-char *lvdrv_probe_domain_xml(const char *name, const char *pool, const char *volume);
+/* The transient domain that probes a domain type ("kvm"): boots the sector in pool/volume. */
+char *lvdrv_probe_domain_xml(const char *name, const char *type, const char *pool,
+                             const char *volume);
 /* A directory storage pool. */
 char *lvdrv_pool_xml(const char *name, const char *path);
 /* A NAT network on prefix.0/24 (prefix like "192.168.122") with DHCP on .2-.254. */
@@ -124,6 +125,10 @@ int lvdrv_accel_choose(enum lvdrv_accel requested, const char *uri, const char *
  * that fails or hangs is a result. Leaves no domain or volume behind. */
 int lvdrv_probe_kvm(virConnectPtr conn, virStoragePoolPtr pool, int deadline_ms,
                     struct lvdrv_probe *ret, struct mc_error **err);
+/* The same probe under any domain type ("qemu" for TCG: the tests check the probe's own
+ * machinery with it, where KVM does not work). */
+int lvdrv_probe_guest(virConnectPtr conn, virStoragePoolPtr pool, const char *type, int deadline_ms,
+                      struct lvdrv_probe *ret, struct mc_error **err);
 /* The whole choice for uri: capabilities, the cached or fresh probe (cache file
  * cache_dir/libvirt/accel.json), and the decision. */
 int lvdrv_accel_resolve(virConnectPtr conn, const char *uri, virStoragePoolPtr pool,

@@ -266,12 +266,12 @@ lvdrv_domain_xml(const struct lvdrv_domain_spec *s)
 }
 
 char *
-lvdrv_probe_domain_xml(const char *name, const char *pool, const char *volume)
+lvdrv_probe_domain_xml(const char *name, const char *type, const char *pool, const char *volume)
 {
     struct xw x;
     xw_open(&x);
     start(&x, "domain");
-    attr(&x, "type", "kvm");
+    attr(&x, "type", type);
     elem(&x, "name", name);
     elem(&x, "title", "machine: KVM probe (removed when it ends)");
     start(&x, "memory");
@@ -280,7 +280,7 @@ lvdrv_probe_domain_xml(const char *name, const char *pool, const char *volume)
     end(&x);
     elem(&x, "vcpu", "1");
     write_os(&x);
-    write_cpu(&x, "kvm");
+    write_cpu(&x, type);
     /* The probe guest ends by itself; whatever it does then, it must not come back. */
     write_lifecycle(&x, "destroy");
     start(&x, "devices");

@@ -58,7 +58,7 @@ test_domains(void)
     struct lvdrv_domain_spec tcg = spec("qemu"), kvm = spec("kvm");
     _cleanup_free_ char *x1 = lvdrv_domain_xml(&tcg);
     _cleanup_free_ char *x2 = lvdrv_domain_xml(&kvm);
-    _cleanup_free_ char *x3 = lvdrv_probe_domain_xml("machine-kvm-probe-00000000", "machine",
+    _cleanup_free_ char *x3 = lvdrv_probe_domain_xml("machine-kvm-probe-00000000", "kvm", "machine",
                                                      "machine-kvm-probe-00000000.img");
     check(x1, "libvirt/domain-tcg.xml", "domain-tcg");
     check(x2, "libvirt/domain-kvm.xml", "domain-kvm");
