@@ -126,5 +126,9 @@ qemu-img convert -f raw -O qcow2 "$raw" "$work/image.qcow2"
 mv "$work/image.qcow2" "$image.tmp"
 sync "$image.tmp"
 mv "$image.tmp" "$image"
+# Images of earlier recipes are of no use any more.
+for old in "$cache"/debian12-cloud-v*.qcow2; do
+    [ "$old" = "$image" ] || rm -f "$old"
+done
 log "done: $image ($(du -h "$image" | cut -f1))"
 echo "$image"
