@@ -176,6 +176,7 @@ make_volume(struct create *cr, const char *key, const char *name,
     mc_crashpoint("libvirt-volume-recorded");
     if (make(cr, name, err) < 0)
         return -1;
+    mc_crashpoint("libvirt-volume-made");
     json_object_set_new(s, done_key, json_true());
     return lvdrv_save(cr->ctx, err);
 }
@@ -273,6 +274,7 @@ define_domain(struct create *cr, struct mc_error **err)
     _cleanup_domain_ virDomainPtr dom = virDomainDefineXML(cr->conn, xml);
     if (!dom)
         return lvdrv_error(err, "defining the domain '%s'", cr->ctx->name);
+    mc_crashpoint("libvirt-domain-defined");
     char uuid[VIR_UUID_STRING_BUFLEN];
     if (virDomainGetUUIDString(dom, uuid) == 0)
         mc_json_set_str(cr->ctx->state, "domain_uuid", uuid);
