@@ -6,6 +6,8 @@
 #   . "$MACHINE_TEST_SRCDIR/bench/engine/lib.sh"
 #   eb_init engine-api-ping          # work folder /tmp/engine-api-ping.XXXXXX, cleaned at exit
 #   eb_start_dockerd                 # EB_DOCKERD_SOCK, EB_DOCKERD_PID, EB_DOCKERD_HOST
+#                                    # (EB_DOCKERD_NET_ARGS="" keeps dockerd's own bridge and
+#                                    # iptables, inside its network namespace)
 #   eb_start_machined [ARGS...]      # EB_MACHINED_SOCK, EB_MACHINED_PID, EB_MACHINED_HOST,
 #                                    # EB_MACHINED_PORT (mutual TLS on 127.0.0.1), EB_CERTS
 #   eb_busybox_tar FILE              # a busybox root filesystem tar (busybox-static)
@@ -64,10 +66,11 @@ eb_start_dockerd() {
     mkdir -p "$d"
     EB_DOCKERD_SOCK=$d/docker.sock
     EB_DOCKERD_HOST=unix://$EB_DOCKERD_SOCK
+    eb_net=${EB_DOCKERD_NET_ARGS-"--iptables=false --ip6tables=false --bridge=none"}
     # unshare execs dockerd in place: $! is dockerd's pid.
     unshare --net --mount --propagation private /usr/sbin/dockerd \
         --data-root "$d/root" --exec-root "$d/exec" --pidfile "$d/dockerd.pid" \
-        -H "$EB_DOCKERD_HOST" --iptables=false --ip6tables=false --bridge=none \
+        -H "$EB_DOCKERD_HOST" $eb_net \
         --storage-driver=overlay2 --log-level=warn >"$d/log" 2>&1 &
     EB_DOCKERD_PID=$!
     if ! eb_wait_engine "$EB_DOCKERD_HOST" 60; then

@@ -93,7 +93,9 @@ struct eng_ctr {
     int log_fd;
     bool tty;
     struct ctr_sub *subs;
-    int stdin_fd; /* our end of its stdin (pipe or pty), -1 when none or closed */
+    bool throttled;    /* an attached client's queue is full: stop reading the pipes */
+    bool pipes_paused; /* the supervisor took the pipes out of its epoll set (its own flag) */
+    int stdin_fd;      /* our end of its stdin (pipe or pty), -1 when none or closed */
 
     /* bookkeeping */
     uint64_t exits;           /* bumped at each exit (wait next-exit) */

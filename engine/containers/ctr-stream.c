@@ -131,6 +131,8 @@ attach_flush(struct attach *a, struct mc_error **err)
     q = a->sub->q;
     a->sub->q = (struct mc_buf)MC_BUF_INIT;
     bool eof = a->sub->eof;
+    if (a->c->pipes_paused)
+        ctr_supervisor_wake(); /* this client caught up: the output may flow again */
     if (a->use_stdin && a->stdin_fd < 0 && !a->client_done && a->c->stdin_fd >= 0)
         a->stdin_fd = fcntl(a->c->stdin_fd, F_DUPFD_CLOEXEC, 3);
     pthread_mutex_unlock(&ctrs.lock);

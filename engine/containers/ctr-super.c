@@ -17,6 +17,9 @@
 
 /* The longest line the log keeps in one entry, as dockerd's json-file (16 KiB). */
 #define LOG_LINE_MAX (16 * 1024)
+/* An attached client that lags this much behind stops the container's output (the process
+ * blocks on its full pipe, as with dockerd) until it catches up to half of it. */
+#define SUB_QUEUE_MAX (1024 * 1024)
 
 /* ---- attached clients ---- */
 
@@ -35,6 +38,8 @@ ctr_sub_add_locked(struct eng_ctr *c, bool want_stdout, bool want_stderr)
 void
 ctr_sub_remove_locked(struct eng_ctr *c, struct ctr_sub *s)
 {
+    if (c->throttled)
+        ctr_supervisor_wake();
     for (struct ctr_sub **p = &c->subs; *p; p = &(*p)->next) {
         if (*p != s)
             continue;
@@ -72,8 +77,20 @@ subs_output_locked(struct eng_ctr *c, int type, const char *data, size_t n)
             mc_buf_append(&s->q, data, n);
         else
             eng_ctr_frame(&s->q, type, data, n);
+        if (s->q.len > SUB_QUEUE_MAX)
+            c->throttled = true;
         sub_signal(s);
     }
+}
+
+/* True when every attached client has drained its queue to half. Locked. */
+static bool
+subs_caught_up_locked(const struct eng_ctr *c)
+{
+    for (const struct ctr_sub *s = c->subs; s; s = s->next)
+        if (!s->eof && s->q.len > SUB_QUEUE_MAX / 2)
+            return false;
+    return true;
 }
 
 /* ---- the log ---- */
@@ -201,6 +218,36 @@ close_pipe(struct eng_ctr *c, int idx)
     p->fd = -1;
 }
 
+/* Takes the pipes out of the epoll set while a client catches up (the process then blocks on
+ * its full pipe). */
+static void
+pause_pipes(struct eng_ctr *c)
+{
+    if (c->pipes_paused)
+        return;
+    for (int i = 0; i < 2; i++)
+        watch_del(c->pipes[i].fd);
+    c->pipes_paused = true;
+}
+
+/* Puts the pipes of containers whose clients caught up back into the epoll set. */
+static void
+resume_pipes(void)
+{
+    pthread_mutex_lock(&ctrs.lock);
+    for (size_t k = 0; k < ctrs.n; k++) {
+        struct eng_ctr *c = ctrs.v[k];
+        if (!c->pipes_paused || !subs_caught_up_locked(c))
+            continue;
+        c->throttled = false;
+        c->pipes_paused = false;
+        for (int i = 0; i < 2; i++)
+            if (c->pipes[i].fd >= 0)
+                watch_add(c->pipes[i].fd, &c->pipes[i].watch, NULL);
+    }
+    pthread_mutex_unlock(&ctrs.lock);
+}
+
 /* Copies what the pipe holds. Without drain, at most a few buffers (fairness) and the pipe
  * stays open at EAGAIN; with drain (the process is gone) it is read to the end and closed. */
 static void
@@ -210,6 +257,10 @@ read_pipe(struct eng_ctr *c, int idx, bool drain)
         ssize_t n = read(c->pipes[idx].fd, buf, sizeof(buf));
         if (n > 0) {
             output(c, idx, buf, (size_t)n);
+            if (!drain && c->throttled) {
+                pause_pipes(c);
+                return;
+            }
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -240,6 +291,8 @@ container_exited(struct eng_ctr *c)
     for (int i = 0; i < 2; i++)
         if (c->pipes[i].fd >= 0)
             read_pipe(c, i, true);
+    c->pipes_paused = false;
+    c->throttled = false;
     if (c->log_fd >= 0)
         close(c->log_fd);
     c->log_fd = -1;
@@ -313,6 +366,7 @@ dispatch(struct ctr_watch *w)
         break;
     case CTR_WATCH_WAKE:
         (void)!read(ctrs.wake_fd, &v, sizeof(v));
+        resume_pipes();
         break;
     }
 }

@@ -20,6 +20,11 @@ check "echo x | run -i --rm bb cat prints x" out_is "x"
 rc=0
 seq 1 20000 | docker run -i --rm bb wc -l >"$E/out" 2>"$E/err" || rc=$?
 check "a larger stdin arrives whole" out_is "20000"
+rc=0
+docker run --rm bb head -c 30000000 /dev/zero 2>/dev/null | (sleep 2; wc -c) >"$E/out" || rc=$?
+check "30 MB to a client that reads late: all of it arrives" out_is "30000000"
+rss=$(awk '/^VmHWM:/ { print $2 }' "/proc/$MACHINED_PID/status")
+check "and machined's memory stays bounded meanwhile (peak RSS $rss kB < 24 MB)" [ "$rss" -lt 24576 ]
 d run --rm bb sh -c 'echo out; echo err >&2'
 check "stdout and stderr are framed apart" out_is "out" && err_has "^err$"
 d run -t --rm bb sh -c 'tty; echo t'
