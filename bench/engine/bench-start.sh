@@ -3,13 +3,14 @@
 #   - crun run (OCI bundle: pid, network, ipc, uts and mount namespaces, no seccomp; in a mount
 #     namespace where only the v1 cgroup hierarchies are visible, since crun 1.8 refuses this
 #     hybrid host's layout), the anchor;
+#   - `machine run --rm --network none bb true` against machined (the whole client included);
 #   - machined's start path through a raw API client (bench/engine/apirun: create with
 #     AutoRemove, wait?condition=removed, start, the wait's answer; --network none), which is
-#     what `machine run --rm --network none IMAGE true` asks of the engine;
+#     what machine run asks of the engine;
 #   - the same through the stock docker CLI;
 #   - the engine's runtime alone and the bare namespace+exec floor (bench/engine/rt-bench).
-# Rounds alternate between the sides (this machine is shared). Target: machined's raw-API
-# median <= 2x crun's median.
+# Rounds alternate between the sides (this machine is shared). Target: machine run's median
+# <= 2x crun's median (and the raw API's too).
 set -eu
 B=$1
 . "$MACHINE_TEST_SRCDIR/bench/engine/lib.sh"
@@ -38,11 +39,15 @@ crun_runs() { # v1 cgroups only: hide the unified mount in a private mount names
 : >"$EB_WORK/crun.ms"
 : >"$EB_WORK/api.ms"
 : >"$EB_WORK/cli.ms"
+: >"$EB_WORK/mrun.ms"
+export MACHINE_STORAGE_PATH="$EB_WORK/store"
 "$B/apirun" "$EB_MACHINED_SOCK" bb none 2 /bin/true >/dev/null # warm up
 i=0
 while [ $i -lt "$rounds" ]; do
     crun_runs "$i" >>"$EB_WORK/crun.ms"
     "$B/apirun" "$EB_MACHINED_SOCK" bb none "$per" /bin/true >>"$EB_WORK/api.ms"
+    "$B/timeit" "$per" "$MACHINE_BIN" -H "$EB_MACHINED_HOST" run --rm --network none bb true \
+        >>"$EB_WORK/mrun.ms" 2>/dev/null
     "$B/timeit" 2 "$EB_DOCKER" -H "$EB_MACHINED_HOST" run --rm --network none bb true \
         >>"$EB_WORK/cli.ms" 2>/dev/null
     i=$((i + 1))
@@ -50,13 +55,17 @@ done
 crun_ms=$(eb_median $(cat "$EB_WORK/crun.ms"))
 api_ms=$(eb_median $(cat "$EB_WORK/api.ms"))
 cli_ms=$(eb_median $(cat "$EB_WORK/cli.ms"))
+mrun_ms=$(eb_median $(cat "$EB_WORK/mrun.ms"))
 eb_result "crun run, busybox true (anchor, same run, median of $(wc -l <"$EB_WORK/crun.ms"))" "$crun_ms" ms
+eb_result "machine run --rm --network none bb true (median of $(wc -l <"$EB_WORK/mrun.ms"))" "$mrun_ms" ms
 eb_result "machined start path via the raw API, --network none (median of $(wc -l <"$EB_WORK/api.ms"))" "$api_ms" ms
 eb_result "machined via the docker CLI, run --rm --network none (median of $(wc -l <"$EB_WORK/cli.ms"))" "$cli_ms" ms
 mkdir -p "$EB_WORK/ov"
 "$B/rt-bench" "$bundle/rootfs" "$(eb_reps 30 10)" "$EB_WORK/ov" | while read -r line; do
     echo "runtime: $line ms"
 done
+eb_check "machine run <= 2x crun's median ($mrun_ms vs $crun_ms ms)" \
+    "awk 'BEGIN { exit !($mrun_ms <= 2 * $crun_ms) }'"
 eb_check "machined's raw-API start path <= 2x crun's median ($api_ms vs $crun_ms ms)" \
     "awk 'BEGIN { exit !($api_ms <= 2 * $crun_ms) }'"
 eb_finish
