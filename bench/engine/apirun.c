@@ -5,6 +5,7 @@
  * usage: apirun SOCKET IMAGE NETWORK N CMD... */
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -99,12 +100,17 @@ one_run(const char *sock, const char *create_body)
     _cleanup_buf_ struct mc_buf wans = MC_BUF_INIT;
     if (request(w, "POST", path, NULL, &wans, "\r\n\r\n") < 0)
         return -1;
+    double t1 = now_ms();
     snprintf(path, sizeof(path), "/v1.44/containers/%s/start", cid);
     if (request(c, "POST", path, NULL, &ans, "\r\n\r\n") < 0 || !strstr(ans.data, " 204 "))
         return -1;
+    double t2 = now_ms();
     if (read_until(w, &wans, "StatusCode") < 0)
         return -1;
-    return now_ms() - t0;
+    double t3 = now_ms();
+    if (getenv("APIRUN_SPLIT"))
+        fprintf(stderr, "create+wait %.2f start %.2f exit %.2f\n", t1 - t0, t2 - t1, t3 - t2);
+    return t3 - t0;
 }
 
 static void

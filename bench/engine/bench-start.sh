@@ -9,7 +9,7 @@
 #     what machine run asks of the engine;
 #   - the same through the stock docker CLI;
 #   - the engine's runtime alone and the bare namespace+exec floor (bench/engine/rt-bench).
-# Rounds alternate between the sides (this machine is shared). Target: machine run's median
+# The sides take turns run by run (this machine is shared). Target: machine run's median
 # <= 2x crun's median (and the raw API's too).
 set -eu
 B=$1
@@ -32,9 +32,10 @@ c["process"]["terminal"] = False
 c["root"] = {"path": "rootfs", "readonly": False}
 json.dump(c, open(sys.argv[1], "w"))
 PY
-crun_runs() { # v1 cgroups only: hide the unified mount in a private mount namespace
+# Each iteration runs every side once, so that load from elsewhere falls on all of them alike.
+crun_once() { # v1 cgroups only: hide the unified mount in a private mount namespace
     unshare -m --propagation private sh -c \
-        "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$B/timeit\" $per crun run -b \"$bundle\" bench-$$-\$0-%i" "$1"
+        "umount /sys/fs/cgroup/unified 2>/dev/null; exec \"$B/timeit\" 1 crun run -b \"$bundle\" bench-$$-\$0" "$1"
 }
 : >"$EB_WORK/crun.ms"
 : >"$EB_WORK/api.ms"
@@ -43,13 +44,15 @@ crun_runs() { # v1 cgroups only: hide the unified mount in a private mount names
 export MACHINE_STORAGE_PATH="$EB_WORK/store"
 "$B/apirun" "$EB_MACHINED_SOCK" bb none 2 /bin/true >/dev/null # warm up
 i=0
-while [ $i -lt "$rounds" ]; do
-    crun_runs "$i" >>"$EB_WORK/crun.ms"
-    "$B/apirun" "$EB_MACHINED_SOCK" bb none "$per" /bin/true >>"$EB_WORK/api.ms"
-    "$B/timeit" "$per" "$MACHINE_BIN" -H "$EB_MACHINED_HOST" run --rm --network none bb true \
+while [ $i -lt $((rounds * per)) ]; do
+    crun_once "$i" >>"$EB_WORK/crun.ms"
+    "$B/apirun" "$EB_MACHINED_SOCK" bb none 1 /bin/true >>"$EB_WORK/api.ms"
+    "$B/timeit" 1 "$MACHINE_BIN" -H "$EB_MACHINED_HOST" run --rm --network none bb true \
         >>"$EB_WORK/mrun.ms" 2>/dev/null
-    "$B/timeit" 2 "$EB_DOCKER" -H "$EB_MACHINED_HOST" run --rm --network none bb true \
-        >>"$EB_WORK/cli.ms" 2>/dev/null
+    if [ $((i % 5)) -eq 0 ]; then
+        "$B/timeit" 1 "$EB_DOCKER" -H "$EB_MACHINED_HOST" run --rm --network none bb true \
+            >>"$EB_WORK/cli.ms" 2>/dev/null
+    fi
     i=$((i + 1))
 done
 crun_ms=$(eb_median $(cat "$EB_WORK/crun.ms"))
