@@ -7,9 +7,12 @@ set -eu
 B=$1
 . "$MACHINE_TEST_SRCDIR/bench/engine/lib.sh"
 eb_init engine-runtime-list
+# machined leaves its cgroup parent in place (it may be shared); this run's is its own.
+CGP="machined-engine-runtime-bench-$$"
+trap 'eb_cleanup; for c in /sys/fs/cgroup/*/"$CGP" /sys/fs/cgroup/"$CGP"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null; done' EXIT
 rounds=$(eb_reps 5 2)
 eb_start_dockerd
-eb_start_machined --cgroup-parent "machined-engine-runtime-bench-$$"
+eb_start_machined --cgroup-parent "$CGP"
 eb_busybox_tar "$EB_WORK/bb.tar"
 eb_import "$EB_DOCKERD_HOST" "$EB_WORK/bb.tar" bb
 eb_import "$EB_MACHINED_HOST" "$EB_WORK/bb.tar" bb

@@ -15,9 +15,12 @@ set -eu
 B=$1
 . "$MACHINE_TEST_SRCDIR/bench/engine/lib.sh"
 eb_init engine-runtime-start
+# machined leaves its cgroup parent in place (it may be shared); this run's is its own.
+CGP="machined-engine-runtime-bench-$$"
+trap 'eb_cleanup; for c in /sys/fs/cgroup/*/"$CGP" /sys/fs/cgroup/"$CGP"; do [ -d "$c" ] && find "$c" -depth -type d -exec rmdir {} + 2>/dev/null; done' EXIT
 rounds=$(eb_reps 10 4)
 per=$(eb_reps 10 5)
-eb_start_machined --cgroup-parent "machined-engine-runtime-bench-$$"
+eb_start_machined --cgroup-parent "$CGP"
 eb_busybox_tar "$EB_WORK/bb.tar"
 eb_import "$EB_MACHINED_HOST" "$EB_WORK/bb.tar" bb
 bundle=$EB_WORK/bundle
