@@ -25,7 +25,8 @@ if not os.path.exists("/usr/sbin/dockerd"):
 T = make_tmp("engine-runtime-diff-")
 CERTS = os.path.join(T, "certs")
 make_certs(CERTS)
-m = Machined(T, CERTS, extra=["--cgroup-parent", "machined-engine-runtime-diff-%d" % os.getpid()])
+CGPARENT = "machined-engine-runtime-diff-%d" % os.getpid()
+m = Machined(T, CERTS, extra=["--cgroup-parent", CGPARENT])
 dockerd = {"proc": None}
 
 
@@ -171,6 +172,14 @@ except Exception as e:
 finally:
     m.stop()
     stop_dockerd()
+    for root in ["/sys/fs/cgroup"] + [os.path.join("/sys/fs/cgroup", c)
+                                       for c in os.listdir("/sys/fs/cgroup")]:
+        d = os.path.join(root, CGPARENT)
+        for sub, dirs, files in sorted(os.walk(d, topdown=False)):
+            try:
+                os.rmdir(sub)
+            except OSError:
+                pass
     if os.environ.get("MACHINE_TEST_KEEP") != "1":
         shutil.rmtree(T, ignore_errors=True)
 tap.done()
