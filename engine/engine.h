@@ -28,7 +28,7 @@ struct eng_config {
     char *pidfile;       /* written at start, removed at exit; NULL: none */
     char *cgroup_parent; /* containers' cgroups go under this path of each hierarchy;
                           * NULL: "machined" */
-    bool live_restore;   /* on SIGTERM leave containers running to re-adopt them */
+    bool live_restore;   /* accepted, not honoured: containers stop with the daemon (ADR 0012) */
     bool daemonize;      /* fork, setsid, detach (sysvinit / no init system) */
 };
 
@@ -81,6 +81,9 @@ extern const struct eng_module *const eng_modules[];
 extern const struct eng_module eng_system_module;     /* api/api-system.c: _ping, version, info */
 extern const struct eng_module eng_images_module;     /* images/ */
 extern const struct eng_module eng_containers_module; /* containers/ */
+/* api/api-unsupported.c: 501 with a clear message for the Docker API routes not implemented
+ * (networks, volumes, events, build, swarm, ...); last, so any module implementing one wins. */
+extern const struct eng_module eng_unsupported_module;
 
 /* Runs every module's init() in order; on failure, shuts down the ones already started. */
 int eng_modules_init(struct eng_daemon *d, struct mc_error **err);

@@ -56,7 +56,8 @@ usage(FILE *f)
             "      --daemonize         detach (fork, setsid) once listening; for init systems\n"
             "                          without supervision (logs: /var/log/machined.log unless\n"
             "                          --log-file)\n"
-            "      --live-restore      keep containers running when the daemon stops\n"
+            "      --live-restore      accepted for dockerd compatibility, not honoured:\n"
+            "                          containers are stopped with the daemon (machined(8))\n"
             "      --version           print the version and exit\n"
             "      --help              print this help and exit\n");
 }

@@ -53,7 +53,7 @@ enum eng_route_flags {
 };
 
 struct eng_route {
-    const char *method;  /* "GET", "HEAD", "POST", "PUT", "DELETE" */
+    const char *method;  /* "GET", "HEAD", "POST", "PUT", "DELETE"; "*" matches any */
     const char *pattern; /* without the /vX.Y prefix; {name} is one path segment, {name*} one
                           * or more (image names carry '/'); at most one {x*} per pattern */
     eng_handler_fn handler;

@@ -124,7 +124,7 @@ eng_route_matches(const struct eng_route *r, const char *method, const char *pat
                   struct eng_route_match *m)
 {
     memset(m, 0, sizeof(*m));
-    if (!streq(r->method, method))
+    if (!streq(r->method, "*") && !streq(r->method, method))
         return false;
     const char *open = strchr(r->pattern, '{');
     const char *star = open ? strstr(open, "*}") : NULL;

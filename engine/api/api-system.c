@@ -188,7 +188,7 @@ info_base(const struct eng_daemon *d)
             1, "SwapLimit", 0, "CpuCfsPeriod", 1, "CpuCfsQuota", 1, "CPUShares", 1, "CPUSet", 0,
             "PidsLimit", 1, "Debug", 0, "Plugins", plugins, "Swarm", swarm, "RegistryConfig",
             registry, "SystemTime", now, "DefaultRuntime", "machined", "SecurityOptions",
-            "name=seccomp,profile=builtin", "LiveRestoreEnabled", d->live_restore, "Labels",
+            "name=seccomp,profile=builtin", "LiveRestoreEnabled", 0, "Labels",
             mc_json_from_strv(d->config ? d->config->labels : NULL), "Warnings",
             "ExperimentalBuild", 0, "Isolation", "");
     json_object_set_new(info, "Runtimes", json_pack("{s:{s:s}}", "machined", "path", "machined"));

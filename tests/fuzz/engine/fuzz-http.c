@@ -28,6 +28,8 @@ static const struct eng_route routes[] = {
     { "GET", "/containers/{id}/json", h },
     { "POST", "/containers/{id}/attach", h },
     { "POST", "/exec/{id}/start", h },
+    { "*", "/networks/{rest*}", h },
+    { "*", "/containers/{id}/stats", h },
 };
 static const struct eng_module mod = { .name = "fuzz",
                                        .routes = routes,

@@ -215,6 +215,68 @@ def test_http_robustness():
         s.close()
 
 
+# Commands the stock CLI may send that machined does not implement: each must end promptly
+# with the reason (a 501 JSON message) or a true answer, never hang.
+# (argv, exit code, text in stdout + stderr)
+UNSUPPORTED = [
+    (["network", "ls"], 1, "Networks are not implemented by machined yet"),
+    (["network", "create", "n1"], 1, "Networks are not implemented by machined yet"),
+    (["network", "prune", "-f"], 0, ""),
+    (["volume", "ls"], 0, "DRIVER"),
+    (["volume", "create", "v1"], 1, "Named volumes are not implemented by machined yet"),
+    (["volume", "prune", "-f"], 0, "Total reclaimed space: 0B"),
+    (["system", "df"], 1, "docker system df"),
+    (["system", "prune", "-f"], 0, "Total reclaimed space"),
+    (["events", "--since", "1s", "--until", "2s"], 1, "docker events"),
+    (["events"], 1, "docker events"),
+    (["pull", "busybox"], 1, "pulling images"),
+    (["push", "busybox:unix"], 1, "pushing images"),
+    (["search", "busybox"], 1, "Searching a registry"),
+    (["plugin", "ls"], 1, "Plugins are not supported"),
+    (["node", "ls"], 1, "Swarm mode is not supported"),
+    (["swarm", "init"], 1, "Swarm mode is not supported"),
+    (["diff", "c1"], 1, "docker diff"),
+    (["commit", "c1"], 1, "Committing a container"),
+    (["update", "--memory", "10m", "c1"], 1, "docker update"),
+    (["cp", "c1:/etc/hostname", "-"], 1, "docker cp"),
+    (["export", "c1"], 1, "Exporting a container"),
+    (["builder", "prune", "-f"], 0, "Total reclaimed space: 0B"),
+]
+
+
+def test_unsupported(env):
+    for argv, want_rc, text in UNSUPPORTED:
+        t0 = time.time()
+        try:
+            rc, out, err = docker(env, *argv, timeout=20)
+        except subprocess.TimeoutExpired:
+            tap.ok(False, "docker %s ends (it hung for 20 s)" % " ".join(argv))
+            continue
+        took = time.time() - t0
+        tap.ok(rc == want_rc and text in out + err and took < 5,
+               "docker %s: exit %d%s, in %.2fs" % (" ".join(argv), want_rc,
+                                                   ", '%s'" % text if text else "", took),
+               "rc=%d\n%s%s" % (rc, out, err))
+    # a 50 MB build context still gets the reason, over TLS too (read before answering)
+    ctx = os.path.join(T, "build-ctx")
+    os.makedirs(ctx)
+    with open(os.path.join(ctx, "Dockerfile"), "w") as f:
+        f.write("FROM busybox\nRUN true\n")
+    with open(os.path.join(ctx, "big"), "wb") as f:
+        f.write(os.urandom(50 << 20))
+    for how, e in (("the unix socket", env), ("mutual TLS", m.tls_env(T, CLIENT))):
+        rc, out, err = docker(dict(e, DOCKER_BUILDKIT="0"), "build", "-t", "x", ctx, timeout=60)
+        tap.ok(rc == 1 and "Building images is not implemented by machined yet" in err,
+               "DOCKER_BUILDKIT=0 docker build with a 50 MB context: the reason (%s)" % how,
+               out + err)
+    shutil.rmtree(ctx)
+    r = unix_request(m.sock, b"DELETE /v1.44/networks/n1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    tap.ok(r.startswith(b"HTTP/1.1 501") and b"Content-Type: application/json\r\n" in r and
+           b'"message":"Networks are not implemented' in r, "DELETE /networks/n1: 501 JSON", r)
+    r = unix_request(m.sock, b"GET /v1.44/networks/n1 HTTP/1.1\r\nHost: x\r\n\r\n")
+    tap.ok(r.startswith(b"HTTP/1.1 404"), "GET /networks/n1 stays 404 (docker inspect)", r[:200])
+
+
 def tls_refused(ctx, desc):
     try:
         r = tls_request(m.port, ctx, b"GET /_ping HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -358,6 +420,7 @@ try:
     test_dockerpy()
     test_oci_load(unix_env)
     test_hostile_load(unix_env)
+    test_unsupported(unix_env)
     test_http_robustness()
     test_tls_policy()
     test_signals()

@@ -238,6 +238,7 @@ static const struct eng_route test_routes[] = {
     { "GET", "/images/json", h_dummy },          { "GET", "/images/{name*}/json", h_dummy },
     { "DELETE", "/images/{name*}", h_dummy },    { "POST", "/images/{name*}/tag", h_dummy },
     { "GET", "/containers/{id}/json", h_dummy }, { "POST", "/exec/{id}/start", h_dummy },
+    { "GET", "/networks/{id}", h_dummy },        { "*", "/networks/{rest*}", h_dummy },
 };
 static const struct eng_module test_module = {
     .name = "test",
@@ -274,6 +275,17 @@ test_router(void)
        "other method: no route");
     ok(!eng_router_find(test_modules, "GET", "/images//json", &m), "empty name: no route");
     ok(!eng_router_find(test_modules, "GET", "/nothing", &m), "unknown: no route");
+    ok(eng_router_find(test_modules, "GET", "/networks/bridge", &m) && m.route == &test_routes[6],
+       "an exact method before a \"*\" route");
+    eng_route_match_clear(&m);
+    ok(eng_router_find(test_modules, "DELETE", "/networks/bridge", &m) &&
+               m.route == &test_routes[7],
+       "\"*\" matches any other method");
+    eng_route_match_clear(&m);
+    ok(eng_router_find(test_modules, "POST", "/networks/x/connect", &m) &&
+               m.route == &test_routes[7],
+       "\"*\" with a greedy tail");
+    eng_route_match_clear(&m);
 
     const char *rest, *vt;
     size_t vl;
