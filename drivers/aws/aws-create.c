@@ -126,6 +126,34 @@ step_identity(struct aws_session *s, struct mc_error **err)
     return aws_save(s, err);
 }
 
+/* The caller's address from AWS's checkip service. Never used by tests (they pass
+ * --aws-open-cidr). */
+static char *
+caller_cidr(struct mc_error **err)
+{
+    _cleanup_free_ char *body = NULL;
+    if (aws_http_get(CHECKIP_URL, 10000, &body, err) < 0) {
+        mc_error_prefix(err, "cannot find this host's public address (pass --aws-open-cidr): ");
+        return NULL;
+    }
+    return aws_parse_checkip(body, err);
+}
+
+/* Who may reach the machine, settled before anything is made: a create that cannot learn the
+ * caller's address leaves nothing behind. */
+static int
+step_open_cidr(struct aws_session *s, struct mc_error **err)
+{
+    if (state_str(s, ST_OPEN_CIDR))
+        return 0;
+    const char *given = opt(s, "open-cidr");
+    _cleanup_free_ char *cidr = given ? aws_normalize_cidr(given, err) : caller_cidr(err);
+    if (!cidr)
+        return -1;
+    set_str(s, ST_OPEN_CIDR, cidr);
+    return aws_save(s, err);
+}
+
 static int
 describe_subnets(struct aws_session *s, struct aws_params *p, struct aws_subnet_list *ret,
                  struct mc_error **err)
@@ -356,8 +384,12 @@ step_key_pair(struct aws_session *s, struct mc_error **err)
         return -1;
     if (!found) {
         driver_progress(s->ctx, "importing the machine's SSH key as key pair '%s'", name);
-        if (import_key(s, name, err) < 0)
-            return -1;
+        struct mc_error *e = NULL;
+        /* A retry whose first attempt went through (its answer lost) hears Duplicate. */
+        if (import_key(s, name, &e) < 0 &&
+            (!mc_error_is(e, MC_ERR_EXISTS) || adopt_key(s, name, &found, NULL) < 0 || !found))
+            return mc_error_propagate(err, e);
+        mc_error_free(e);
     }
     if (aws_save(s, err) < 0)
         return -1;
@@ -402,6 +434,24 @@ create_group(struct aws_session *s, const char *name, struct mc_error **err)
     return 0;
 }
 
+/* Uses the group of that name in the VPC when there is one (made by this machine, by an
+ * interrupted create of it, or by the user). */
+static int
+adopt_group(struct aws_session *s, const char *name, bool *ret_found, struct mc_error **err)
+{
+    struct aws_security_group_list l = { 0 };
+    *ret_found = false;
+    if (describe_group(s, name, &l, err) < 0)
+        return -1;
+    if (l.n > 0) {
+        set_str(s, ST_GROUP_ID, l.v[0].id);
+        set_bool(s, ST_GROUP_CREATED, streq_ptr(aws_tags_get(&l.v[0].tags, AWS_TAG_ID), s->id));
+        *ret_found = true;
+    }
+    aws_security_group_list_free(&l);
+    return 0;
+}
+
 static int
 step_security_group(struct aws_session *s, struct mc_error **err)
 {
@@ -409,35 +459,23 @@ step_security_group(struct aws_session *s, struct mc_error **err)
         return 0;
     _cleanup_free_ char *dflt = aws_resource_name(s->ctx->name, s->id);
     const char *name = opt(s, "security-group") ? opt(s, "security-group") : dflt;
-    struct aws_security_group_list l = { 0 };
-    if (describe_group(s, name, &l, err) < 0)
-        return -1;
-    int r = 0;
+    bool found = false;
     set_str(s, ST_GROUP_NAME, name);
-    if (l.n > 0) {
-        set_str(s, ST_GROUP_ID, l.v[0].id);
-        set_bool(s, ST_GROUP_CREATED, streq_ptr(aws_tags_get(&l.v[0].tags, AWS_TAG_ID), s->id));
-    } else {
+    if (adopt_group(s, name, &found, err) < 0)
+        return -1;
+    if (!found) {
         driver_progress(s->ctx, "making security group '%s'", name);
-        r = create_group(s, name, err);
+        struct mc_error *e = NULL;
+        /* A retry whose first attempt went through (its answer lost) hears Duplicate. */
+        if (create_group(s, name, &e) < 0 &&
+            (!mc_error_is(e, MC_ERR_EXISTS) || adopt_group(s, name, &found, NULL) < 0 || !found))
+            return mc_error_propagate(err, e);
+        mc_error_free(e);
     }
-    aws_security_group_list_free(&l);
-    if (r < 0 || aws_save(s, err) < 0)
+    if (aws_save(s, err) < 0)
         return -1;
     mc_crashpoint("aws:security-group-saved");
     return 0;
-}
-
-/* GET url: the caller's address service. Never used by tests (they pass --aws-open-cidr). */
-static char *
-caller_cidr(struct aws_session *s, struct mc_error **err)
-{
-    _cleanup_free_ char *body = NULL;
-    if (aws_http_get(CHECKIP_URL, 10000, &body, err) < 0) {
-        mc_error_prefix(err, "cannot find this host's public address (pass --aws-open-cidr): ");
-        return NULL;
-    }
-    return aws_parse_checkip(body, err);
 }
 
 static void
@@ -463,12 +501,9 @@ add_permission(struct aws_params *p, int n, int port, const char *cidr)
 static int
 step_ingress(struct aws_session *s, struct mc_error **err)
 {
-    if (state_str(s, ST_OPEN_CIDR))
+    if (mc_json_bool(s->ctx->state, ST_INGRESS, false))
         return 0;
-    const char *given = opt(s, "open-cidr");
-    _cleanup_free_ char *cidr = given ? aws_normalize_cidr(given, err) : caller_cidr(s, err);
-    if (!cidr)
-        return -1;
+    const char *cidr = state_str(s, ST_OPEN_CIDR);
     struct aws_security_group_list l = { 0 };
     if (describe_group(s, state_str(s, ST_GROUP_NAME), &l, err) < 0)
         return -1;
@@ -493,7 +528,7 @@ step_ingress(struct aws_session *s, struct mc_error **err)
     aws_params_clear(&p);
     if (r < 0)
         return -1;
-    set_str(s, ST_OPEN_CIDR, cidr);
+    set_bool(s, ST_INGRESS, true);
     if (aws_save(s, err) < 0)
         return -1;
     mc_crashpoint("aws:ingress-authorized");
@@ -685,8 +720,8 @@ step_running(struct aws_session *s, struct mc_error **err)
 }
 
 static int (*const steps[])(struct aws_session *, struct mc_error **) = {
-    step_identity,       step_network, step_image,    step_key_pair,
-    step_security_group, step_ingress, step_instance, step_running,
+    step_identity,       step_open_cidr, step_network,  step_image,   step_key_pair,
+    step_security_group, step_ingress,   step_instance, step_running,
 };
 
 int

@@ -33,6 +33,7 @@
 #define ST_GROUP_NAME     "security_group_name"
 #define ST_GROUP_CREATED  "security_group_created"
 #define ST_OPEN_CIDR      "open_cidr"
+#define ST_INGRESS        "ingress_authorized"
 #define ST_INSTANCE       "instance_id"
 #define ST_RUN_ATTEMPT    "run_attempt"
 #define ST_SPOT           "spot"

@@ -296,8 +296,8 @@ remove_groups(struct aws_session *s, struct mc_error **err)
         if (r < 0)
             return -1;
     }
-    forget(s, (const char *const[]){ ST_GROUP_ID, ST_GROUP_NAME, ST_GROUP_CREATED, ST_OPEN_CIDR,
-                                     NULL });
+    forget(s,
+           (const char *const[]){ ST_GROUP_ID, ST_GROUP_NAME, ST_GROUP_CREATED, ST_INGRESS, NULL });
     return aws_save(s, err);
 }
 

@@ -8,6 +8,8 @@ create an IAM user with an allow-all policy and an access key, and from then on 
 signature and answers a wrong one with AuthFailure.
 """
 import atexit
+import http.client
+import http.server
 import json
 import os
 import shutil
@@ -16,7 +18,9 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.parse
 
 NETNS_MARK = "MACHINE_AWS_TEST_NETNS"
 MOTO_ACCOUNT = "123456789012"
@@ -165,6 +169,108 @@ class Moto:
             self.proc.wait()
         if not self.log.closed:
             self.log.close()
+
+
+THROTTLED = (503, "<Response><Errors><Error><Code>RequestLimitExceeded</Code><Message>Request "
+                  "limit exceeded.</Message></Error></Errors><RequestID>proxy-1</RequestID>"
+                  "</Response>")
+UNAVAILABLE = (503, "<Response><Errors><Error><Code>Unavailable</Code><Message>The server is "
+                    "overloaded.</Message></Error></Errors><RequestID>proxy-2</RequestID>"
+                    "</Response>")
+
+
+class Proxy:
+    """A relay on loopback between the program under test and moto, as a real network and a
+    busy EC2 would behave: it records every call (action and parameters), and follows a plan
+    per action, one step per call, then relays normally:
+      "drop"        relays the call to moto, then closes the connection without answering
+                    (the answer is lost; the call took effect);
+      "throttle"    answers 503 RequestLimitExceeded without relaying;
+      "unavailable" answers 503 Unavailable without relaying.
+    moto 5.2 ignores RunInstances' ClientToken; EC2 answers a repeated token with the first
+    call's instance. The proxy plays that part: a RunInstances whose token it has seen answered
+    gets that answer again instead of a second instance. Requests reach moto byte for byte
+    (Host included), so moto still checks every signature."""
+
+    def __init__(self, moto):
+        self.moto = moto
+        self.calls = []
+        self.plan = {}
+        self.tokens = {}
+        self.lock = threading.Lock()
+        proxy = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+                params = {k: v[0] for k, v in urllib.parse.parse_qs(body.decode()).items()}
+                status, answer = proxy._handle(self.headers, body, params)
+                if status is None:
+                    self.close_connection = True
+                    return
+                data = answer if isinstance(answer, bytes) else answer.encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "text/xml")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        self.endpoint = "http://127.0.0.1:%d" % self.server.server_address[1]
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+        atexit.register(self.stop)
+
+    def _relay(self, headers, body):
+        conn = http.client.HTTPConnection("127.0.0.1", self.moto.port, timeout=60)
+        try:
+            conn.request("POST", "/", body, {k: v for k, v in headers.items()
+                                             if k.lower() not in ("connection", "expect")})
+            r = conn.getresponse()
+            return r.status, r.read()
+        finally:
+            conn.close()
+
+    def _handle(self, headers, body, params):
+        action = params.get("Action", "")
+        token = params.get("ClientToken") if action == "RunInstances" else None
+        with self.lock:
+            self.calls.append((action, params))
+            steps = self.plan.get(action) or []
+            step = steps.pop(0) if steps else None
+            cached = self.tokens.get(token) if token else None
+        if step == "throttle":
+            return THROTTLED
+        if step == "unavailable":
+            return UNAVAILABLE
+        if cached:
+            return cached
+        status, answer = self._relay(headers, body)
+        if token and status == 200:
+            with self.lock:
+                self.tokens[token] = (status, answer)
+        return (None, None) if step == "drop" else (status, answer)
+
+    def set_plan(self, plan):
+        with self.lock:
+            self.plan = {k: list(v) for k, v in plan.items()}
+
+    def left(self):
+        """The plan steps not used yet."""
+        with self.lock:
+            return {k: v for k, v in self.plan.items() if v}
+
+    def called(self, action):
+        """The parameters of every call of action so far, in order."""
+        with self.lock:
+            return [p for a, p in self.calls if a == action]
+
+    def stop(self):
+        self.server.shutdown()
+        self.server.server_close()
 
 
 def machine_env(moto, home, region, extra=None, keys=True):

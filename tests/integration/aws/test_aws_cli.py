@@ -30,6 +30,9 @@ class Suite:
         self.home = os.path.join(self.dir, "home")
         os.makedirs(self.home)
         self.moto = awstest.Moto(self.dir)
+        # Every call goes through a recording relay (a transparent one, until a test gives it
+        # a plan of lost answers and throttling).
+        self.proxy = awstest.Proxy(self.moto)
         self.ec2 = self.moto.client("ec2", region=REGION)
         for region in (REGION, "eu-central-1", "us-west-2"):
             self.moto.client("ec2", region=region).register_image(Name=IMAGE_NAME)
@@ -38,8 +41,10 @@ class Suite:
                       "machine-test-debian-12-*"]
 
     def env(self, extra=None, keys=True, region=REGION):
-        e = awstest.machine_env(self.moto, self.home, region, extra, keys)
+        e = awstest.machine_env(self.moto, self.home, region, None, keys)
+        e["AWS_ENDPOINT_URL_EC2"] = self.proxy.endpoint
         e["MACHINE_STORAGE_PATH"] = self.store
+        e.update(extra or {})
         return e
 
     def run(self, args, env=None, expect=0, desc=None, stdin=None):
@@ -129,12 +134,22 @@ class Suite:
              and self.moto.secret not in p.stdout, "inspect: JSON with the driver and instance, "
              "no secret", p.stdout[:1500])
 
+        sent = {"stop": ("StopInstances", None), "start": ("StartInstances", None),
+                "restart": ("RebootInstances", None), "kill": ("StopInstances", "true")}
         for verb, ec2_state, status in (("stop", "stopped", "Stopped"),
                                         ("start", "running", "Running"),
                                         ("restart", "running", "Running"),
                                         ("kill", "stopped", "Stopped"),
                                         ("start", "running", "Running")):
+            action, force = sent[verb]
+            before = len(self.proxy.called(action))
             self.run([verb, "web1"])
+            calls = self.proxy.called(action)[before:]
+            t.ok(len(calls) == 1 and calls[0].get("InstanceId.1") == iid
+                 and calls[0].get("Force") == force,
+                 "%s sends one %s for the instance%s" % (verb, action,
+                                                         " with Force=true" if force else ""),
+                 calls)
             t.is_(self.describe(iid)["State"]["Name"], ec2_state,
                   "after %s EC2 says %s" % (verb, ec2_state))
             p = self.run(["status", "web1"])
@@ -270,9 +285,137 @@ class Suite:
             self.run(["rm", "-y", name])
         t.ok(awstest.nothing(awstest.ours(self.ec2)), "nothing left at the end")
 
+    def help_flags(self):
+        """Every flag the issue names exists, and none takes a secret."""
+        t = self.t
+        p = self.run(["create", "--help"])
+        flags = sorted(line.split()[0] for line in p.stdout.splitlines()
+                       if line.strip().startswith("--aws-"))
+        want = sorted("--aws-" + f for f in (
+            "profile", "credentials-stdin", "region", "endpoint", "vpc-id", "subnet-id", "zone",
+            "security-group", "open-cidr", "instance-type", "root-size", "volume-type", "ami",
+            "ami-owner", "ami-name", "ssh-user", "request-spot-instance", "spot-price",
+            "iam-instance-profile", "use-private-address"))
+        t.is_(flags, want, "create --help lists every --aws-* flag")
+        t.ok(not [f for f in flags if "secret" in f or "access-key" in f or "token" in f],
+             "no flag takes a secret", flags)
+
+    def all_flags(self):
+        """One create with the other flags, by their names, each checked in EC2 or in what was
+        sent: an explicit profile against wrong keys in the environment, an endpoint flag against
+        a dead AWS_ENDPOINT_URL_EC2, a given image, a VPC of our own and its zone-b subnet, a
+        named group, type, disk, user, spot, instance profile, private address."""
+        t = self.t
+        region = "us-west-2"
+        ec2 = self.moto.client("ec2", region=region)
+        image = ec2.register_image(Name="machine-cli-explicit-image")["ImageId"]
+        vpc = ec2.create_vpc(CidrBlock="10.88.0.0/16")["Vpc"]["VpcId"]
+        ec2.create_subnet(VpcId=vpc, CidrBlock="10.88.1.0/24", AvailabilityZone=region + "a")
+        sub_b = ec2.create_subnet(VpcId=vpc, CidrBlock="10.88.2.0/24",
+                                  AvailabilityZone=region + "b")["Subnet"]["SubnetId"]
+        self.moto.client("iam").create_instance_profile(InstanceProfileName="machine-cli-prof")
+        aws_dir = os.path.join(self.home, ".aws")
+        os.makedirs(aws_dir, exist_ok=True)
+        with open(os.path.join(aws_dir, "credentials"), "w") as f:
+            f.write("[clip]\naws_access_key_id = %s\naws_secret_access_key = %s\n"
+                    % (self.moto.key_id, self.moto.secret))
+        dead = "http://127.0.0.1:%d" % awstest.free_port()
+        env = self.env({"AWS_ACCESS_KEY_ID": "AKIAWRONGWRONG", "AWS_SECRET_ACCESS_KEY": WRONG_SECRET,
+                        "AWS_ENDPOINT_URL_EC2": dead}, region="eu-central-1")
+        before = len(self.proxy.called("RunInstances"))
+        self.run(["create", "--driver", "aws", "--no-provision", "--aws-open-cidr", CIDR,
+                  "--aws-profile", "clip", "--aws-endpoint", self.proxy.endpoint,
+                  "--aws-region", region, "--aws-ami", image, "--aws-vpc-id", vpc,
+                  "--aws-zone", "b", "--aws-security-group", "machine-cli-sg",
+                  "--aws-instance-type", "t3.micro", "--aws-root-size", "24",
+                  "--aws-volume-type", "gp2", "--aws-ssh-user", "debian",
+                  "--aws-request-spot-instance", "--aws-spot-price", "0.05",
+                  "--aws-iam-instance-profile", "machine-cli-prof", "--aws-use-private-address",
+                  "opt1"], env=env, desc="create with every other --aws-* flag")
+        st = self.driver_state("opt1")
+        t.ok(st.get("credentials", "").startswith("profile 'clip'")
+             and st.get("endpoint") == self.proxy.endpoint and st.get("region") == region,
+             "--aws-profile beats the environment's keys; --aws-endpoint and --aws-region beat "
+             "the environment", st)
+        inst = self.describe(st.get("instance_id", "i-none"), ec2)
+        t.is_((inst["ImageId"], inst["VpcId"], inst["SubnetId"],
+               inst["Placement"]["AvailabilityZone"], inst["InstanceType"]),
+              (image, vpc, sub_b, region + "b", "t3.micro"),
+              "EC2: --aws-ami, --aws-vpc-id with --aws-zone's subnet, --aws-instance-type")
+        groups = [(g["GroupName"], ec2.describe_security_groups(GroupIds=[g["GroupId"]])[
+            "SecurityGroups"][0]["VpcId"]) for n in inst["NetworkInterfaces"] for g in n["Groups"]]
+        t.is_(groups, [("machine-cli-sg", vpc)], "EC2: --aws-security-group, made in that VPC")
+        t.ok(inst.get("InstanceLifecycle") == "spot"
+             and "machine-cli-prof" in inst.get("IamInstanceProfile", {}).get("Arn", ""),
+             "EC2: --aws-request-spot-instance and --aws-iam-instance-profile", inst)
+        vols = ec2.describe_volumes(Filters=[{"Name": "attachment.instance-id",
+                                              "Values": [inst["InstanceId"]]}])["Volumes"]
+        t.is_([(v["Size"], v["VolumeType"], tags_of(v).get("machine-id")) for v in vols],
+              [(24, "gp2", st.get("id"))], "EC2: the root disk: --aws-root-size, "
+              "--aws-volume-type, tagged")
+        run = self.proxy.called("RunInstances")[before:]
+        t.ok(len(run) == 1
+             and run[0].get("InstanceMarketOptions.SpotOptions.MaxPrice") == "0.05"
+             and "NetworkInterface.1.AssociatePublicIpAddress" not in run[0],
+             "sent: --aws-spot-price as the spot MaxPrice; no public address asked for", run)
+        import base64
+        ud = ec2.describe_instance_attribute(InstanceId=inst["InstanceId"], Attribute="userData")
+        t.ok("name: debian" in base64.b64decode(ud["UserData"]["Value"]).decode(),
+             "EC2: --aws-ssh-user in the cloud-init user data")
+        p = self.run(["ip", "opt1"], env=env)
+        t.is_(p.stdout.strip(), inst["PrivateIpAddress"], "ip: --aws-use-private-address")
+        p = self.run(["status", "opt1"], env=env)
+        t.is_(p.stdout.strip(), "Running", "status keeps the machine's endpoint, region and "
+              "profile whatever the environment says")
+        self.run(["rm", "-y", "opt1"], env=env)
+        t.ok(awstest.nothing(awstest.ours(ec2)), "rm -y leaves nothing in %s" % region,
+             awstest.ours(ec2))
+        os.remove(os.path.join(aws_dir, "credentials"))
+
+    def lossy(self):
+        """Lost answers and throttling on the way to a real peer: create retries and ends with
+        one of each resource; RunInstances is retried with the same client token; rm too."""
+        t = self.t
+        self.proxy.set_plan({"DescribeVpcs": ["throttle"], "ImportKeyPair": ["drop"],
+                             "CreateSecurityGroup": ["drop"],
+                             "AuthorizeSecurityGroupIngress": ["drop"], "RunInstances": ["drop"],
+                             "DescribeInstances": ["unavailable", "throttle"]})
+        counts = {a: len(self.proxy.called(a)) for a in (
+            "ImportKeyPair", "CreateSecurityGroup", "AuthorizeSecurityGroupIngress",
+            "RunInstances")}
+        self.run(["create"] + self.flags + ["lossy1"],
+                 desc="create through lost answers and throttling")
+        t.is_(self.proxy.left(), {}, "every lost answer and throttle was met")
+        t.is_({a: len(self.proxy.called(a)) - n for a, n in counts.items()},
+              {a: 2 for a in counts}, "each call whose answer was lost was sent again")
+        tokens = [c.get("ClientToken")
+                  for c in self.proxy.called("RunInstances")[counts["RunInstances"]:]]
+        t.ok(len(tokens) == 2 and tokens[0] and tokens[0] == tokens[1],
+             "RunInstances is retried with its client token", tokens)
+        st = self.driver_state("lossy1")
+        live = awstest.live_instances(self.ec2, st.get("id"))
+        keys = [k for k in self.ec2.describe_key_pairs()["KeyPairs"]
+                if tags_of(k).get("machine-id") == st.get("id")]
+        groups = [g for g in self.ec2.describe_security_groups()["SecurityGroups"]
+                  if tags_of(g).get("machine-id") == st.get("id")]
+        t.ok(len(live) == 1 and live[0]["InstanceId"] == st.get("instance_id")
+             and len(keys) == 1 and len(groups) == 1 and len(groups[0]["IpPermissions"]) == 2,
+             "one instance, one key pair, one group with its two rules",
+             (live, keys, groups))
+        self.proxy.set_plan({"TerminateInstances": ["drop"], "DeleteKeyPair": ["drop"],
+                             "DescribeSecurityGroups": ["throttle"],
+                             "DeleteSecurityGroup": ["drop"]})
+        self.run(["rm", "-y", "lossy1"], desc="rm through lost answers and throttling")
+        t.is_(self.proxy.left(), {}, "... every one of them met")
+        t.ok(awstest.nothing(awstest.ours(self.ec2)), "rm leaves nothing",
+             awstest.ours(self.ec2))
+
     def main(self):
         try:
             self.journey()
+            self.help_flags()
+            self.all_flags()
+            self.lossy()
             self.precedence()
             self.wrong_secret()
             self.stdin_credentials()
