@@ -73,10 +73,18 @@ tap_diag(const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    printf("# ");
-    vprintf(fmt, ap);
-    printf("\n");
+    char *text = xvasprintf(fmt, ap);
     va_end(ap);
+    /* every line a comment, or TAP readers see unknown lines */
+    for (char *line = text, *nl; line; line = nl ? nl + 1 : NULL) {
+        nl = strchr(line, '\n');
+        if (nl && nl[1] == '\0') {
+            *nl = '\0';
+            nl = NULL;
+        }
+        printf("# %.*s\n", nl ? (int)(nl - line) : (int)strlen(line), line);
+    }
+    free(text);
     fflush(stdout);
 }
 
