@@ -1,7 +1,8 @@
 #!/usr/bin/env python3
 """The container journeys of issue 3's Done-when 1 with the stock docker CLI against Debian's
 dockerd 20.10 and against machined, both pinned to API 1.41 (DOCKER_API_VERSION=1.41): each
-step's exit code and output must match once IDs, times and sizes are masked. Standard error is
+step's exit code and output must match once IDs, times and sizes are masked. Then the same
+journeys through docker-py 7.1 (version="1.41"): each step's result must be equal. Standard error is
 compared too, except machined's own warning that the bridge network is not built yet, and the
 runtime's wording of a failed exec (dockerd adds its containerd/runc prefix). dockerd runs in
 its own network and mount namespaces with its own data root, exec root, pid file and socket,
@@ -10,6 +11,7 @@ import os
 import re
 import shutil
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -19,6 +21,7 @@ from enginelib import DOCKER, Machined, Tap, busybox_rootfs_tar, make_certs, mak
 
 tap = Tap()
 need_root(tap)
+import docker as dockerpy  # noqa: E402  (docker-py 7.1 in pyenv's python)
 if not os.path.exists("/usr/sbin/dockerd"):
     tap.skip_all("Debian's dockerd (docker.io) is not installed: run scripts/install-deps")
 
@@ -141,6 +144,102 @@ JOURNEY = [
 ]
 
 
+def py_read_frames(sock):
+    """A multiplexed attach stream until EOF: (stdout, stderr)."""
+    out, err, buf = b"", b"", b""
+    while True:
+        chunk = sock.recv(65536)
+        if not chunk:
+            break
+        buf += chunk
+        while len(buf) >= 8 and len(buf) >= 8 + int.from_bytes(buf[4:8], "big"):
+            size = int.from_bytes(buf[4:8], "big")
+            if buf[0] == 1:
+                out += buf[8:8 + size]
+            elif buf[0] == 2:
+                err += buf[8:8 + size]
+            buf = buf[8 + size:]
+    return out, err
+
+
+def py_error(fn):
+    """What a docker-py call raised, as comparable text: the class and HTTP status."""
+    try:
+        fn()
+        return "no error"
+    except dockerpy.errors.APIError as e:
+        return "%s %s" % (e.__class__.__name__, e.status_code)
+
+
+def py_journey(host):
+    """The journeys of Done-when 1 through docker-py 7.1 (API 1.41): [(description, result)]."""
+    c = dockerpy.DockerClient(base_url=host, version="1.41")
+    api, r = c.api, []
+    r.append(("run echo hi, removed", c.containers.run("bb", ["echo", "hi"], remove=True)))
+    try:
+        c.containers.run("bb", ["sh", "-c", "echo oops >&2; exit 3"], name="py-e3")
+        r.append(("run exit 3", "no error"))
+    except dockerpy.errors.ContainerError as e:
+        r.append(("run exit 3: ContainerError", (e.exit_status, e.stderr)))
+    cfg = api.create_container_config("bb", ["cat"], stdin_open=True,
+                                      host_config=api.create_host_config(auto_remove=True))
+    cfg["StdinOnce"] = True
+    cid = api.create_container_from_config(cfg)["Id"]
+    sock = api.attach_socket(cid, params={"stdin": 1, "stdout": 1, "stderr": 1, "stream": 1})
+    api.start(cid)
+    sock._sock.sendall(b"x\n")
+    sock._sock.shutdown(socket.SHUT_WR)
+    r.append(("run -i --rm cat: the attach stream", py_read_frames(sock._sock)))
+    for _ in range(100):
+        if not api.containers(all=True, filters={"id": cid}):
+            break
+        time.sleep(0.05)
+    r.append(("AutoRemove: gone", api.containers(all=True, filters={"id": cid})))
+    r.append(("missing image", py_error(lambda: api.create_container("nosuchimage:1", "true"))))
+    s = c.containers.run("bb", ["sh", "-c", "echo started; " + LOOP], detach=True, name="py-s1")
+    for _ in range(100):
+        if b"started" in s.logs():
+            break
+        time.sleep(0.05)
+    r.append(("ps", [(x.name, x.status) for x in c.containers.list()]))
+    r.append(("logs", s.logs()))
+    e = s.exec_run(["echo", "ok"])
+    r.append(("exec_run echo ok", (e.exit_code, e.output)))
+    e = s.exec_run(["sh", "-c", "echo out; echo err >&2; exit 5"], demux=True)
+    r.append(("exec_run exit 5, demuxed", (e.exit_code, e.output)))
+    eid = api.exec_create(s.id, ["sh", "-c", "exit 7"])["Id"]
+    api.exec_start(eid)
+    x = api.exec_inspect(eid)
+    r.append(("exec_inspect", (x["ExitCode"], x["Running"])))
+    r.append(("rm of a running container", py_error(lambda: s.remove())))
+    s.stop(timeout=1)
+    s.reload()
+    st = s.attrs["State"]
+    r.append(("stopped", (s.status, st["Running"], st["ExitCode"], st["OOMKilled"],
+                          s.attrs["Config"]["Tty"], s.attrs["Name"], s.attrs["Path"],
+                          s.attrs["Args"])))
+    r.append(("wait", s.wait()))
+    r.append(("stop again", py_error(lambda: s.stop(timeout=1))))
+    r.append(("kill of a stopped container", py_error(lambda: s.kill())))
+    r.append(("ps -a filters", [x.name for x in c.containers.list(
+        all=True, filters={"status": "exited", "exited": 3})]))
+    s.remove()
+    r.append(("removed", py_error(lambda: c.containers.get("py-s1"))))
+    r.append(("run -t", c.containers.run("bb", ["sh", "-c", "echo tty; tty"], tty=True,
+                                         remove=True)))
+    r.append(("images", sorted(t for i in c.images.list() for t in i.tags)))
+    img = c.images.get("bb")
+    c.images.get("bb").tag("bb", "py-copy")
+    data = b"".join(img.save(named=True))
+    r.append(("rmi one of two tags", c.api.remove_image("bb:py-copy")))
+    loaded = c.images.load(data)
+    r.append(("save | load: the same image", [i.id == img.id for i in loaded]))
+    c.containers.get("py-e3").remove()
+    r.append(("nothing left", c.containers.list(all=True)))
+    c.close()
+    return r
+
+
 def journey(env):
     results = []
     for desc, argv, stdin, what in JOURNEY:
@@ -166,6 +265,9 @@ try:
         tap.ok(w == g, "%s: same exit code and output as dockerd" % desc,
                None if w == g else "dockerd: rc=%d\n%s%s\nmachined: rc=%d\n%s%s" % (
                    w[0], w[1], w[2], g[0], g[1], g[2]))
+    for (desc, w), (_, g) in zip(py_journey(denv["DOCKER_HOST"]), py_journey(menv["DOCKER_HOST"])):
+        tap.ok(w == g, "docker-py, %s: the same as with dockerd" % desc,
+               None if w == g else "dockerd:  %r\nmachined: %r" % (w, g))
 except Exception as e:
     import traceback
     tap.ok(False, "unexpected exception: %r" % e, traceback.format_exc() + m.read_log())
