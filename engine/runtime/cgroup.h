@@ -67,6 +67,41 @@ int eng_cgroup_destroy(struct eng_cgroup *cg, struct mc_error **err);
 /* The cgroup's folder in the memory hierarchy (for tests and diagnostics); borrowed. */
 const char *eng_cgroup_path(const struct eng_cgroup *cg);
 
+/* What a container sees at /sys/fs/cgroup, in Docker's layout (cgroup-mount.c). v2: a cgroup
+ * namespace of its own, rooted at its cgroup, and cgroup2 mounted there, so memory.max and
+ * pids.max at the top are the container's. v1 (hybrid hosts too): a tmpfs holding, for each
+ * hierarchy the container has a cgroup in, a bind of that cgroup's folder named after the
+ * hierarchy's mount ("memory", "cpu,cpuacct"), and links for co-mounted controllers
+ * ("cpu" -> "cpu,cpuacct"); the container stays in the host's cgroup namespace (Docker's
+ * default on v1). Everything read-only unless the container is privileged. */
+#define ENG_CGROUP_MOUNT_MAX_BINDS 4
+
+struct eng_cgroup_mount_bind {
+    char *source; /* the container's folder in one v1 hierarchy, a host path */
+    char *name;   /* its folder under /sys/fs/cgroup */
+};
+
+struct eng_cgroup_mount_link {
+    char *name;   /* "cpu" */
+    char *target; /* "cpu,cpuacct" (relative, beside it) */
+};
+
+struct eng_cgroup_mounts {
+    int version; /* 1 or 2 */
+    bool readonly;
+    struct eng_cgroup_mount_bind binds[ENG_CGROUP_MOUNT_MAX_BINDS]; /* v1 */
+    size_t nbinds;
+    struct eng_cgroup_mount_link *links; /* v1 */
+    size_t nlinks;
+};
+
+/* Fills ret with the mounts that show cg inside its container; writable for privileged
+ * containers. Pure: reads nothing, so it works on fake trees. Clear ret with
+ * eng_cgroup_mounts_clear. */
+void eng_cgroup_mount_plan(const struct eng_cgroup *cg, bool writable,
+                           struct eng_cgroup_mounts *ret);
+void eng_cgroup_mounts_clear(struct eng_cgroup_mounts *p);
+
 /* Pure conversions, shared by both versions and unit-tested. */
 /* v1 cpu.shares (2..262144) to a v2 cpu.weight (1..10000), as runc does; 0 stays 0. */
 uint64_t eng_cgroup_shares_to_weight(uint64_t shares);

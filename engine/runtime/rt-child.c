@@ -291,6 +291,10 @@ make_trees(struct rt_child *c, struct trees *t)
     for (size_t i = 0; i < cfg->nbinds; i++)
         if ((c->bind_fds[i] = clone_tree(cfg->binds[i].source, true)) < 0)
             return -1;
+    const struct eng_cgroup_mounts *cg = c->cgroup_mounts;
+    for (size_t i = 0; cg && cg->version == 1 && i < cg->nbinds; i++)
+        if ((c->cgroup_fds[i] = clone_tree(cg->binds[i].source, false)) < 0)
+            return -1;
     t->hostdev = -1;
     if (cfg->privileged)
         return (t->hostdev = clone_tree("/dev", true)) < 0 ? -1 : 0;
@@ -325,6 +329,51 @@ mount_proc_sys(const struct trees *t)
     if (mkdir_p("/sys", 0555) < 0 || attach_on(t->sys, "/sys") < 0)
         return -1;
     return remount("/sys", MS_RDONLY);
+}
+
+/* cgroup v1: Docker's layout, a tmpfs with the container's folder of each hierarchy bound in
+ * under the hierarchy's name, and links for co-mounted controllers. */
+static int
+mount_cgroup_v1(struct rt_child *c)
+{
+    const struct eng_cgroup_mounts *p = c->cgroup_mounts;
+    const unsigned long base = MS_NOSUID | MS_NODEV | MS_NOEXEC;
+    const unsigned long ro = p->readonly ? MS_RDONLY : 0;
+    char path[4096];
+    if (do_mount("tmpfs", "/sys/fs/cgroup", "tmpfs", base, "mode=755,size=64k") < 0)
+        return -1;
+    for (size_t i = 0; i < p->nbinds; i++) {
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", p->binds[i].name);
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+            return fail(errno, "cannot create '%s'", path);
+        int fd = c->cgroup_fds[i];
+        c->cgroup_fds[i] = -1;
+        if (attach_on(fd, path) < 0 || remount(path, base | ro) < 0)
+            return -1;
+    }
+    for (size_t i = 0; i < p->nlinks; i++) {
+        snprintf(path, sizeof(path), "/sys/fs/cgroup/%s", p->links[i].name);
+        if (symlink(p->links[i].target, path) < 0 && errno != EEXIST)
+            return fail(errno, "cannot create the link '%s'", path);
+    }
+    return ro ? remount("/sys/fs/cgroup", base | ro) : 0;
+}
+
+/* cgroup v2: a cgroup namespace rooted at the container's cgroup (the engine has moved us
+ * there before saying go), and a cgroup2 mount made in it, which shows that cgroup at its
+ * top: /sys/fs/cgroup/memory.max is the container's limit. */
+static int
+mount_cgroup_v2(const struct rt_child *c)
+{
+    const struct eng_cgroup_mounts *p = c->cgroup_mounts;
+    if (unshare(CLONE_NEWCGROUP) < 0)
+        return fail(errno, "cannot create the cgroup namespace");
+    unsigned int attrs = MOUNT_ATTR_NOSUID | MOUNT_ATTR_NODEV | MOUNT_ATTR_NOEXEC |
+                         (p->readonly ? MOUNT_ATTR_RDONLY : 0);
+    int fd = new_fs_tree("cgroup2", attrs);
+    if (fd < 0)
+        return fail(errno, "cannot mount cgroup2 for the container");
+    return attach_on(fd, "/sys/fs/cgroup");
 }
 
 static int
@@ -452,6 +501,8 @@ setup_root(struct rt_child *c)
     struct trees t = { .hostdev = -1, .proc = -1, .sys = -1 };
     if (prepare_root(c) < 0 || make_trees(c, &t) < 0 || pivot(cfg->rootfs) < 0 ||
         mount_proc_sys(&t) < 0 || mount_dev(cfg, &t) < 0 || mount_binds(c) < 0)
+        return -1;
+    if (c->cgroup_mounts && c->cgroup_mounts->version == 1 && mount_cgroup_v1(c) < 0)
         return -1;
     if (!cfg->privileged && mask_paths() < 0)
         return -1;
@@ -657,12 +708,22 @@ enter_cwd(const struct eng_rt_proc_config *p)
     return 0;
 }
 
+/* The first process of a v2 container enters its cgroup namespace once it is in its cgroup. */
+static int
+enter_cgroup_ns(const struct rt_child *c)
+{
+    if (!c->cfg || !c->cgroup_mounts || c->cgroup_mounts->version != 2)
+        return 0;
+    return mount_cgroup_v2(c);
+}
+
 /* The steps every process shares once its namespaces and root are set. */
 _noreturn_ static void
 finish(struct rt_child *c)
 {
     const struct eng_rt_proc_config *p = c->proc;
-    if (setup_stdio(c) < 0 || wait_go(c->sync_fd) < 0 || switch_user(p) < 0 || enter_cwd(p) < 0)
+    if (setup_stdio(c) < 0 || wait_go(c->sync_fd) < 0 || enter_cgroup_ns(c) < 0 ||
+        switch_user(p) < 0 || enter_cwd(p) < 0)
         die(c->sync_fd);
     if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
         fail(errno, "cannot set no_new_privs");
@@ -715,7 +776,9 @@ eng_rt_child_run(struct rt_child *c)
 static int
 join_namespaces(const struct rt_child *c)
 {
-    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET;
+    /* The cgroup namespace is the host's on v1: joining it changes nothing. */
+    int flags = CLONE_NEWNS | CLONE_NEWPID | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWNET |
+                CLONE_NEWCGROUP;
     if (c->userns)
         flags |= CLONE_NEWUSER;
     if (setns(c->target_pidfd, flags) < 0)

@@ -5,6 +5,7 @@
 
 #include <sys/types.h>
 
+#include "cgroup.h"
 #include "runtime.h"
 
 enum rt_msg_type {
@@ -31,8 +32,10 @@ struct rt_child {
     int *bind_fds;                      /* scratch: one per bind */
     const char *path;                   /* the PATH of the process's environment */
     const char *overlay_volatile;       /* overlay_data + ",volatile", or NULL */
-    int target_pidfd;                   /* exec: the container's process */
-    bool userns;                        /* exec: join the user namespace too */
+    const struct eng_cgroup_mounts *cgroup_mounts; /* /sys/fs/cgroup inside; NULL: untouched */
+    int cgroup_fds[ENG_CGROUP_MOUNT_MAX_BINDS];    /* scratch: one per v1 bind */
+    int target_pidfd;                              /* exec: the container's process */
+    bool userns;                                   /* exec: join the user namespace too */
 };
 
 /* The container's first process: namespaces are already there (clone flags); sets up the root

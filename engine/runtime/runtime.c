@@ -283,6 +283,11 @@ eng_rt_start(const struct eng_rt_config *cfg, struct eng_rt_process *ret, struct
         return mc_error_set(err, MC_ERR_INVALID, "No root filesystem given.");
     l.child.cfg = cfg;
     l.child.bind_fds = xcalloc(cfg->nbinds + 1, sizeof(int));
+    _cleanup_(eng_cgroup_mounts_clear) struct eng_cgroup_mounts cgm = { 0 };
+    if (cfg->proc.cgroup) {
+        eng_cgroup_mount_plan(cfg->proc.cgroup, cfg->privileged, &cgm);
+        l.child.cgroup_mounts = &cgm;
+    }
     _cleanup_free_ char *vol = NULL;
     if (cfg->overlay_data && cfg->overlay_volatile)
         l.child.overlay_volatile = vol = xasprintf("%s,volatile", cfg->overlay_data);

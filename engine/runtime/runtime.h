@@ -2,8 +2,8 @@
  * HTTP. The caller prepares everything (argv, environment, resolved user, capabilities, the
  * seccomp program, mounts); eng_rt_start() clones a child into new mount, pid, uts, ipc and
  * (unless the host's is shared) net namespaces, optionally a user namespace, sets up the root
- * filesystem with pivot_root, /proc, /sys, a minimal /dev, masked and read-only paths and binds,
- * then drops privileges and execs. eng_rt_exec() runs another process in a running container.
+ * filesystem with pivot_root, /proc, /sys, /sys/fs/cgroup, a minimal /dev, masked and read-only
+ * paths and binds, then drops privileges and execs. eng_rt_exec() runs another process in a running container.
  *
  * The child never allocates: the daemon is multi-threaded and the child is a raw clone, so all
  * memory it reads is prepared by the parent (eng_rt_start copies nothing it does not need). */
@@ -56,7 +56,10 @@ struct eng_rt_proc_config {
     unsigned short cols;
     bool open_stdin;           /* a stdin pipe; else /dev/null (ignored with tty) */
     bool null_stdio;           /* stdin, stdout and stderr all /dev/null (a detached exec) */
-    struct eng_cgroup *cgroup; /* joined before exec; NULL: none */
+    struct eng_cgroup *cgroup; /* joined before exec; NULL: none. eng_rt_start also shows it at
+                                * /sys/fs/cgroup, in Docker's layout (cgroup.h): on v2 in a
+                                * cgroup namespace of the container's own; read-only unless
+                                * privileged */
 };
 
 struct eng_rt_config {
@@ -102,8 +105,8 @@ struct eng_rt_process {
 int eng_rt_start(const struct eng_rt_config *cfg, struct eng_rt_process *ret,
                  struct mc_error **err);
 
-/* Runs a process inside the namespaces (and cgroup) of the running process target_pidfd, as
- * `docker exec` does. userns: the container has its own user namespace. The new process is a
+/* Runs a process inside the namespaces (the cgroup namespace included) and cgroup of the
+ * running process target_pidfd, as `docker exec` does. userns: the container has its own user namespace. The new process is a
  * child of the caller, like eng_rt_start's. */
 int eng_rt_exec(int target_pidfd, bool userns, const struct eng_rt_proc_config *proc,
                 struct eng_rt_process *ret, struct mc_error **err);

@@ -3,7 +3,8 @@
 test in namespaces of its own: the test cloud image served over loopback HTTP -> machine create
 --driver libvirt (the KVM probe, the TCG warning, download, overlay, seed, boot), killed while
 the guest boots and resumed by a second create (provisioning) -> eval "$(machine env)" -> machine image import busybox -> machine run --rm busybox echo hi ->
-a container with --memory 64m --pids-limit 20 whose limits are read back -> machine restart (a
+a container with --memory 64m --pids-limit 20 whose limits are read back inside it (its own
+cgroup namespace, read-only) and from the guest -> machine restart (a
 reboot: machined active again, a --restart always container running again) -> stop -> start ->
 rm, which leaves no domain, volume or file of the machine behind. Under TCG, within 12 minutes.
 """
@@ -70,13 +71,14 @@ def limits(m, env):
     rc, out, err, _ = m.run('run', '--rm', '--memory', '64m', '--pids-limit', '20', 'busybox',
                             'sh', '-c', 'cat /sys/fs/cgroup/memory.max /sys/fs/cgroup/pids.max',
                             env=env)
-    if rc != 0 and 'No such file' in err:
-        skip('the limits read back inside the container',
-             'the engine does not mount the cgroup filesystem in containers yet: %s'
-             % err.strip().splitlines()[-1])
-    else:
-        ok(rc == 0 and out.split() == ['67108864', '20'],
-           '--memory 64m --pids-limit 20 read back inside the container', out + err)
+    ok(rc == 0 and out.split() == ['67108864', '20'],
+       '--memory 64m --pids-limit 20 read back inside the container', out + err)
+    rc, out, err, _ = m.run('run', '--rm', '--pids-limit', '20', 'busybox', 'sh', '-c',
+                            'cat /proc/self/cgroup; echo 30 > /sys/fs/cgroup/pids.max || echo ro; '
+                            'cat /sys/fs/cgroup/pids.max', env=env)
+    ok(rc == 0 and out.split() == ['0::/', 'ro', '20'],
+       'the container is at the root of its own cgroup namespace, and cannot change its limits',
+       out + err)
     # The same limits seen from the guest, in the container's own cgroup.
     rc, out, err, _ = m.run('run', '-d', '--memory', '64m', '--pids-limit', '20', 'busybox',
                             'sleep', '4242', env=env)

@@ -69,8 +69,17 @@ check "inspect says OOMKilled" out_is "true 137"
 d run --name ok1 --memory 64m bb probe hog 8
 d inspect -f '{{.State.OOMKilled}} {{.State.ExitCode}}' ok1
 check "a process under its limit is not OOM-killed" out_is "false 0"
-d run --rm --cpus 0.5 --cpu-shares 512 bb sh -c 'cat /sys/fs/cgroup/cpu/cpu.cfs_quota_us 2>/dev/null; true'
-check "--cpus and --cpu-shares are accepted" [ "$rc" -eq 0 ]
+# The engine uses v1 where a v1 hierarchy holds memory (this hybrid host), else v2.
+if grep -q ' - cgroup cgroup .*[,]memory' /proc/self/mountinfo; then
+    memfile=/sys/fs/cgroup/memory/memory.limit_in_bytes pidsfile=/sys/fs/cgroup/pids/pids.max
+    newdir=/sys/fs/cgroup/memory/x cpufiles="/sys/fs/cgroup/cpu/cpu.cfs_quota_us /sys/fs/cgroup/cpu/cpu.shares"
+    cpuwant=$(printf '50000\n512')
+else
+    memfile=/sys/fs/cgroup/memory.max pidsfile=/sys/fs/cgroup/pids.max newdir=/sys/fs/cgroup/x
+    cpufiles="/sys/fs/cgroup/cpu.max /sys/fs/cgroup/cpu.weight" cpuwant=$(printf '50000 100000\n20')
+fi
+d run --rm --cpus 0.5 --cpu-shares 512 bb cat $cpufiles
+check "--cpus 0.5 --cpu-shares 512 read back inside the container" out_is "$cpuwant"
 cid=$(docker run -d --cpus 0.5 --cpu-shares 512 --memory 48m --pids-limit 33 bb sleep 100 2>/dev/null)
 cg=$(ls -d /sys/fs/cgroup/cpu/"$CGPARENT"/"$cid" 2>/dev/null || ls -d /sys/fs/cgroup/"$CGPARENT"/"$cid")
 if [ -f "$cg/cpu.cfs_quota_us" ]; then
@@ -82,4 +91,23 @@ else
 fi
 docker rm -f "$cid" >/dev/null
 check "the container's cgroup is removed with it" [ ! -e "$cg" ]
+
+# /sys/fs/cgroup inside shows the container's own cgroup, read-only (writable when
+# privileged): Docker's v1 layout on v1 and hybrid hosts, a cgroup namespace and cgroup2 on v2.
+d run --rm --memory 64m --pids-limit 20 bb cat "$memfile" "$pidsfile"
+check "cat $memfile $pidsfile shows --memory 64m --pids-limit 20" out_is "$(printf '67108864\n20')"
+d run --rm --pids-limit 20 bb sh -c "echo 100 > $pidsfile || echo ro; mkdir $newdir || echo ro; touch /sys/fs/cgroup/y || echo ro; cat $pidsfile"
+check "the container cannot write there (read-only)" out_is "$(printf 'ro\nro\nro\n20')" && err_has 'Read-only file system'
+d run --rm --pids-limit 20 -u app bb sh -c "echo 100 > $pidsfile 2>/dev/null || echo denied; cat $pidsfile"
+check "nor can a non-root user" out_is "$(printf 'denied\n20')"
+d run --rm --privileged --pids-limit 20 bb sh -c "echo 30 > $pidsfile && cat $pidsfile"
+check "a privileged container can (read-write, as Docker)" out_is "30"
+cid=$(docker run -d --pids-limit 21 bb sleep 100 2>/dev/null)
+d exec "$cid" cat "$pidsfile"
+check "exec sees the same cgroup" out_is "21"
+docker rm -f "$cid" >/dev/null
+if [ "$memfile" = /sys/fs/cgroup/memory.max ]; then
+    d run --rm bb cat /proc/self/cgroup
+    check "cgroup v2: the container is at the root of its own cgroup namespace" out_is "0::/"
+fi
 finish

@@ -308,6 +308,91 @@ test_tty(void)
     result_free(&r);
 }
 
+static int
+cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The names the plan puts in /sys/fs/cgroup, sorted as ls prints them, each followed by a
+ * space. */
+static char *
+plan_names(struct eng_cgroup *cg)
+{
+    struct eng_cgroup_mounts p;
+    eng_cgroup_mount_plan(cg, false, &p);
+    char *names[16];
+    size_t n = 0;
+    for (size_t i = 0; i < p.nbinds && n < 16; i++)
+        names[n++] = p.binds[i].name;
+    for (size_t i = 0; i < p.nlinks && n < 16; i++)
+        names[n++] = p.links[i].name;
+    qsort(names, n, sizeof(names[0]), cmp_str);
+    struct mc_buf b = { 0 };
+    for (size_t i = 0; i < n; i++) {
+        mc_buf_append(&b, names[i], strlen(names[i]));
+        mc_buf_append(&b, " ", 1);
+    }
+    eng_cgroup_mounts_clear(&p);
+    char *s = mc_buf_steal(&b);
+    return s ? s : xstrdup("");
+}
+
+/* /sys/fs/cgroup inside shows the container's own cgroup (v1 here: Docker's tmpfs with the
+ * container's folder of each hierarchy), read-only unless privileged, in a user namespace
+ * too. cg has pids.max 20. */
+static void
+test_cgroup_mounts(struct eng_cgroup *cg)
+{
+    bool v1 = eng_cgroup_manager_version(cgm) == 1;
+    const char *file = v1 ? "/sys/fs/cgroup/pids/pids.max" : "/sys/fs/cgroup/pids.max";
+    _cleanup_free_ char *script = xasprintf(
+            "cat %s; echo 5 > %s 2>/dev/null || echo ro; mkdir /sys/fs/cgroup/x 2>/dev/null || "
+            "echo ro; cat %s",
+            file, file, file);
+    char *argv[] = { "sh", "-c", script, NULL };
+    struct eng_rt_config c = base_config(argv);
+    c.proc.cgroup = cg;
+    struct result r;
+    ok(run(&c, NULL, &r) == 0 && r.out.data && streq(r.out.data, "20\nro\nro\n20\n"),
+       "/sys/fs/cgroup shows the container's pids.max (20), read-only");
+    tap_diag("%s", r.out.data ? r.out.data : (r.error ? r.error->message : ""));
+    result_free(&r);
+
+    c.userns_base = 200000;
+    c.userns_size = 65536;
+    ok(run(&c, NULL, &r) == 0 && r.out.data && streq(r.out.data, "20\nro\nro\n20\n"),
+       "the same in a user namespace");
+    tap_diag("%s", r.out.data ? r.out.data : (r.error ? r.error->message : ""));
+    result_free(&r);
+
+    char *priv_argv[] = { "sh", "-c", NULL, NULL };
+    _cleanup_free_ char *priv_script = xasprintf("echo 30 > %s && cat %s", file, file);
+    priv_argv[2] = priv_script;
+    c = base_config(priv_argv);
+    c.proc.cgroup = cg;
+    c.privileged = true;
+    c.proc.caps = ENG_CAPS_ALL;
+    c.proc.seccomp = NULL;
+    ok(run(&c, NULL, &r) == 0 && r.out.data && streq(r.out.data, "30\n"),
+       "a privileged container may write its limits there");
+    result_free(&r);
+
+    if (v1) {
+        char *ls[] = { "sh", "-c", "ls /sys/fs/cgroup | tr '\\n' ' '", NULL };
+        c = base_config(ls);
+        c.proc.cgroup = cg;
+        bool started = run(&c, NULL, &r) == 0;
+        const char *out = r.out.data ? r.out.data : "";
+        _cleanup_free_ char *want = plan_names(cg);
+        ok(started && streq(out, want),
+           "v1: a folder per hierarchy the container has a cgroup in, links for co-mounted "
+           "controllers (%s)",
+           out);
+        result_free(&r);
+    }
+}
+
 static void
 test_cgroups(void)
 {
@@ -329,6 +414,7 @@ test_cgroups(void)
     ok(forked < 20 && forked > 5, "a fork bomb stays under pids-limit 20 (forked %d)", forked);
     ok(1, "kill(0, SIGKILL) in the container did not reach this process (own session)");
     result_free(&r);
+    test_cgroup_mounts(cg);
     ok(eng_cgroup_destroy(cg, &err) == 0, "pids cgroup removed");
     eng_cgroup_free(cg);
 

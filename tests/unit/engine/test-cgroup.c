@@ -143,6 +143,15 @@ test_v2_fake(void)
     is_str(weight, "20", "cpu.weight from 512 shares");
     is_str(pids, "100", "pids.max");
 
+    struct eng_cgroup_mounts plan;
+    eng_cgroup_mount_plan(cg, false, &plan);
+    ok(plan.version == 2 && plan.readonly && plan.nbinds == 0 && plan.nlinks == 0,
+       "v2 mount plan: a cgroup namespace and cgroup2, read-only, no binds");
+    eng_cgroup_mounts_clear(&plan);
+    eng_cgroup_mount_plan(cg, true, &plan);
+    ok(plan.version == 2 && !plan.readonly, "v2 mount plan of a privileged container: writable");
+    eng_cgroup_mounts_clear(&plan);
+
     pid_t child = sleeper();
     ok(eng_cgroup_attach(cg, child, &err) == 0, "attach");
     _cleanup_free_ char *procs = read_value(dir, "cgroup.procs");
@@ -200,6 +209,29 @@ test_v1_fake(void)
     is_str(shares, "256", "cpu.shares");
     is_str(pids, "20", "pids.max");
 
+    struct eng_cgroup_mounts plan;
+    eng_cgroup_mount_plan(cg, false, &plan);
+    ok(plan.version == 1 && plan.readonly && plan.nbinds == 4 && plan.nlinks == 0,
+       "v1 mount plan: read-only, one bind per hierarchy, no links");
+    const char *want_src[] = { mdir, cdir, pdir, fdir };
+    const char *want_name[] = { "memory", "cpu", "pids", "freezer" };
+    for (size_t i = 0; i < plan.nbinds && i < 4; i++) {
+        is_str(plan.binds[i].source, want_src[i], "v1 bind %zu: the container's own folder", i);
+        is_str(plan.binds[i].name, want_name[i], "v1 bind %zu: at /sys/fs/cgroup/%s", i,
+               want_name[i]);
+    }
+    _cleanup_free_ char *memfile = mc_path_join(plan.binds[0].source, "memory.limit_in_bytes");
+    _cleanup_free_ char *pidsfile = mc_path_join(plan.binds[2].source, "pids.max");
+    _cleanup_free_ char *seen_mem = read_value(plan.binds[0].source, "memory.limit_in_bytes");
+    _cleanup_free_ char *seen_pids = read_value(plan.binds[2].source, "pids.max");
+    ok(streq(seen_mem, "33554432") && streq(seen_pids, "20"),
+       "what the container reads at memory/memory.limit_in_bytes and pids/pids.max: its limits");
+    eng_cgroup_mounts_clear(&plan);
+    eng_cgroup_mount_plan(cg, true, &plan);
+    ok(plan.version == 1 && !plan.readonly && plan.nbinds == 4,
+       "v1 mount plan of a privileged container: writable");
+    eng_cgroup_mounts_clear(&plan);
+
     pid_t child = sleeper();
     ok(eng_cgroup_attach(cg, child, &err) == 0, "attach");
     _cleanup_free_ char *fprocs = read_value(fdir, "cgroup.procs");
@@ -225,6 +257,58 @@ test_v1_fake(void)
     mc_error_free(err);
 }
 
+/* A v1 host laid out as Debian's systemd does (cpu and cpuacct co-mounted as "cpu,cpuacct"),
+ * here with pids and freezer co-mounted too, detected from mountinfo over a fake tree. */
+static void
+test_v1_comounted_plan(void)
+{
+    _cleanup_free_ char *root = mc_path_join(tap_tmpdir(), "v1co");
+    _cleanup_free_ char *mi =
+            xasprintf("31 23 0:28 / %s rw,relatime - tmpfs tmpfs rw,mode=755\n"
+                      "32 31 0:29 / %s/cpu,cpuacct rw,relatime - cgroup cgroup rw,cpu,cpuacct\n"
+                      "35 31 0:32 / %s/memory rw,relatime - cgroup cgroup rw,memory\n"
+                      "39 31 0:36 / %s/pids,freezer rw,relatime - cgroup cgroup rw,pids,freezer\n",
+                      root, root, root, root);
+    struct mc_error *err = NULL;
+    struct eng_cgroup_options o = { .mountinfo = mi, .parent = "machined" };
+    _cleanup_(eng_cgroup_manager_freep) struct eng_cgroup_manager *m =
+            eng_cgroup_manager_new(&o, &err);
+    if (!ok(m != NULL && eng_cgroup_manager_version(m) == 1, "v1 manager from mountinfo")) {
+        tap_diag("%s", err ? err->message : "");
+        mc_error_free(err);
+        return;
+    }
+    _cleanup_(eng_cgroup_freep) struct eng_cgroup *cg = eng_cgroup_create(m, "c2", NULL, &err);
+    if (!ok(cg != NULL, "cgroup created in the co-mounted hierarchies"))
+        return;
+    struct eng_cgroup_mounts plan;
+    eng_cgroup_mount_plan(cg, false, &plan);
+    _cleanup_free_ char *mem = mc_path_join(root, "memory/machined/c2");
+    _cleanup_free_ char *cpu = mc_path_join(root, "cpu,cpuacct/machined/c2");
+    _cleanup_free_ char *pf = mc_path_join(root, "pids,freezer/machined/c2");
+    ok(plan.nbinds == 3, "one bind per hierarchy, co-mounted controllers once (%zu)", plan.nbinds);
+    if (plan.nbinds == 3) {
+        ok(streq(plan.binds[0].source, mem) && streq(plan.binds[0].name, "memory"), "memory");
+        ok(streq(plan.binds[1].source, cpu) && streq(plan.binds[1].name, "cpu,cpuacct"),
+           "cpu,cpuacct named after its mount");
+        ok(streq(plan.binds[2].source, pf) && streq(plan.binds[2].name, "pids,freezer"),
+           "pids,freezer named after its mount");
+    }
+    _cleanup_free_ char *links = xstrdup("");
+    for (size_t i = 0; i < plan.nlinks; i++) {
+        char *next = xasprintf("%s%s->%s ", links, plan.links[i].name, plan.links[i].target);
+        free(links);
+        links = next;
+    }
+    is_str(links, "cpu->cpu,cpuacct cpuacct->cpu,cpuacct pids->pids,freezer freezer->pids,freezer ",
+           "links for each co-mounted controller, as Docker makes them");
+    eng_cgroup_mounts_clear(&plan);
+    ok(plan.nbinds == 0 && plan.links == NULL, "the plan is cleared");
+    eng_cgroup_destroy(cg, NULL);
+    eng_cgroup_manager_remove_parent(m, NULL);
+    mc_error_free(err);
+}
+
 int
 main(void)
 {
@@ -232,5 +316,6 @@ main(void)
     test_conversions();
     test_v2_fake();
     test_v1_fake();
+    test_v1_comounted_plan();
     return tap_done();
 }
