@@ -54,6 +54,23 @@ for _ in $(seq 1 40); do [ "$(docker logs al 2>/dev/null | grep -c up)" -ge 2 ] 
 d logs al
 check "al's log continues across the restart" [ "$(grep -c '^up$' "$E/out")" -ge 2 ]
 
+# The same state through machine and docker-py.
+"$MACHINE_BIN" ps -a --format '{{.Names}} {{.Status}}' >"$E/out" 2>"$E/err"
+check "machine ps -a after the restart: ex3 exited 3, al up" \
+    out_has "^ex3 Exited (3) " && out_has "^al Up "
+"$MACHINE_BIN" images --format '{{.Repository}}:{{.Tag}}' >"$E/out" 2>"$E/err"
+check "machine images after the restart" out_is "bb:latest"
+if python3 -c 'import docker' 2>/dev/null; then
+    python3 - >"$E/out" 2>"$E/err" <<'PY'
+import os, docker
+c = docker.DockerClient(base_url=os.environ["DOCKER_HOST"], version="1.44")
+print(c.containers.get("ex3").attrs["State"]["ExitCode"], c.containers.get("al").status,
+      c.containers.get("fail2").attrs["State"]["ExitCode"], c.images.get("bb").tags)
+PY
+    check "docker-py after the restart: exit codes, the restarted container, the image" \
+        out_is "3 running 1 ['bb:latest']"
+fi
+
 # A crash: containers survive their engine, the next one cleans up and applies the policy.
 old_pid=$(docker inspect -f '{{.State.Pid}}' al)
 stop_machined KILL
