@@ -44,7 +44,6 @@ static const struct {
     { "tasks", "Swarm mode is not supported by machined." },
     { "secrets", "Swarm mode is not supported by machined." },
     { "configs", "Swarm mode is not supported by machined." },
-    { "stats", "Container statistics (docker stats) are not implemented by machined yet." },
     { "changes", "Listing a container's changes (docker diff) is not implemented by machined "
                  "yet." },
     { "export", "Exporting a container's file system is not implemented by machined yet." },
@@ -167,7 +166,6 @@ static const struct eng_route routes[] = {
     UNSUPPORTED("/secrets/{rest*}"),
     UNSUPPORTED("/configs"),
     UNSUPPORTED("/configs/{rest*}"),
-    UNSUPPORTED("/containers/{id}/stats"),
     UNSUPPORTED("/containers/{id}/changes"),
     UNSUPPORTED("/containers/{id}/export"),
     UNSUPPORTED("/containers/{id}/archive"),

@@ -20,6 +20,7 @@
 #include <jansson.h>
 
 #include "cgroup.h"
+#include "cleanup.h"
 #include "ctr-pure.h"
 #include "engine.h"
 #include "runtime.h"
@@ -157,6 +158,8 @@ struct eng_ctr *ctr_get(const char *ref, struct mc_error **err);
 struct eng_ctr *ctr_find_locked(const char *ref, struct mc_error **err);
 void ctr_ref_locked(struct eng_ctr *c);
 void ctr_unref(struct eng_ctr *c);
+MC_DEFINE_CLEANUP(struct eng_ctr, ctr_unref)
+#define _cleanup_ctr_ _cleanup_(ctr_unrefp)
 void ctr_unref_locked(struct eng_ctr *c);
 /* Adds a new container to the table; MC_ERR_EXISTS (409) when the name is taken. Locked. */
 int ctr_add_locked(struct eng_ctr *c, struct mc_error **err);
@@ -216,6 +219,8 @@ struct eng_ctr *ctr_create(const char *name, json_t *body, char **ret_warnings,
 
 /* ---- ctr-json.c: inspect and list answers ---- */
 
+/* A time as dockerd writes it (RFC 3339 with nanoseconds; 0 is "0001-01-01T00:00:00Z"). */
+json_t *ctr_time_json(int64_t ns);
 json_t *ctr_inspect_json_locked(const struct eng_ctr *c);
 /* Appends c's list summary as a JSON object's members (without the braces). */
 void ctr_summary_write_locked(struct mc_buf *b, const struct eng_ctr *c, int64_t now_ns);

@@ -10,8 +10,8 @@
 #include "util.h"
 #include "xalloc.h"
 
-static json_t *
-time_json(int64_t ns)
+json_t *
+ctr_time_json(int64_t ns)
 {
     char buf[64];
     if (ns == 0)
@@ -29,7 +29,7 @@ state_json(const struct eng_ctr *c)
                      c->state == ENG_CTR_PAUSED, "Restarting", c->state == ENG_CTR_RESTARTING,
                      "OOMKilled", c->oom_killed, "Dead", c->state == ENG_CTR_DEAD, "Pid", c->pid,
                      "ExitCode", c->exit_code, "Error", c->error ? c->error : "", "StartedAt",
-                     time_json(c->started_ns), "FinishedAt", time_json(c->finished_ns));
+                     ctr_time_json(c->started_ns), "FinishedAt", ctr_time_json(c->finished_ns));
 }
 
 static json_t *
@@ -114,7 +114,7 @@ ctr_inspect_json_locked(const struct eng_ctr *c)
     _cleanup_free_ char *resolv = etc_path(c, "resolv.conf");
     json_t *j =
             json_pack("{s:s, s:o, s:s, s:o, s:o, s:s, s:s, s:s, s:s, s:s, s:s, s:i}", "Id", c->id,
-                      "Created", time_json(c->created_ns), "Path", c->path, "Args",
+                      "Created", ctr_time_json(c->created_ns), "Path", c->path, "Args",
                       mc_json_from_strv(c->args), "State", state_json(c), "Image", c->image_id,
                       "ResolvConfPath", resolv, "HostnamePath", hostname, "HostsPath", hosts,
                       "LogPath", c->log_path, "Name", c->name, "RestartCount", c->restart_count);

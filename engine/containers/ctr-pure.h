@@ -173,4 +173,19 @@ int eng_ctr_parse_log_time(const char *s, int64_t *ret_ns, struct mc_error **err
 /* Appends the 8-byte stream header (type: 1 stdout, 2 stderr) and the payload. */
 void eng_ctr_frame(struct mc_buf *out, int type, const void *data, size_t n);
 
+/* ---- stats (ctr-statsparse.c) ---- */
+
+/* A process's CPU time from /proc/PID/stat, in clock ticks: utime + cutime and
+ * stime + cstime. False when the text is not such a line. */
+bool eng_ctr_parse_proc_stat_times(const char *text, uint64_t *ret_user, uint64_t *ret_sys);
+/* The host's CPU time from /proc/stat's "cpu" line, in clock ticks, as dockerd counts it
+ * (user, nice, system, idle, iowait, irq, softirq). */
+bool eng_ctr_parse_system_cpu(const char *text, uint64_t *ret_ticks);
+/* "key value" lines (memory.stat, cpu.stat) as a new JSON object of integers; other lines are
+ * left out. */
+json_t *eng_ctr_parse_keyed_values(const char *text);
+/* /proc/PID/net/dev as docker stats' "networks" object (rx_/tx_ bytes, packets, errors,
+ * dropped per interface), loopback left out; new. */
+json_t *eng_ctr_parse_net_dev(const char *text);
+
 #endif

@@ -14,9 +14,6 @@
 #include "util.h"
 #include "xalloc.h"
 
-MC_DEFINE_CLEANUP(struct eng_ctr, ctr_unref)
-#define _cleanup_ctr_ _cleanup_(ctr_unrefp)
-
 static int
 h_create(struct eng_request *req, struct mc_error **err)
 {
@@ -370,6 +367,7 @@ static const struct eng_route routes[] = {
     { "POST", "/containers/{id}/wait", ctr_h_wait },
     { "POST", "/containers/{id}/attach", ctr_h_attach },
     { "GET", "/containers/{id}/logs", ctr_h_logs },
+    { "GET", "/containers/{id}/stats", ctr_h_stats },
     { "POST", "/containers/{id}/exec", h_exec_create },
     { "POST", "/exec/{id}/start", ctr_h_exec_start },
     { "GET", "/exec/{id}/json", h_exec_inspect },

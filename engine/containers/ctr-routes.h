@@ -10,6 +10,8 @@ int ctr_h_wait(struct eng_request *req, struct mc_error **err);
 int ctr_h_attach(struct eng_request *req, struct mc_error **err);
 int ctr_h_logs(struct eng_request *req, struct mc_error **err);
 int ctr_h_exec_start(struct eng_request *req, struct mc_error **err);
+/* ctr-stats.c: GET /containers/{id}/stats (docker stats). */
+int ctr_h_stats(struct eng_request *req, struct mc_error **err);
 
 /* ctr-module.c: start-up (records, restore, restart policies), SIGTERM, /info. */
 int ctr_module_init(struct eng_daemon *d, struct mc_error **err);

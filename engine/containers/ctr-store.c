@@ -168,15 +168,6 @@ ctr_free(struct eng_ctr *c)
 
 /* ---- records ---- */
 
-static json_t *
-time_json(int64_t ns)
-{
-    char buf[64];
-    if (ns == 0)
-        return json_string("0001-01-01T00:00:00Z");
-    return json_string(mc_format_rfc3339(ns, true, buf, sizeof(buf)));
-}
-
 static int64_t
 time_from_json(const json_t *obj, const char *key)
 {
@@ -193,7 +184,7 @@ record_state(const struct eng_ctr *c)
     return json_pack("{s:s, s:i, s:i, s:b, s:s?, s:o, s:o, s:i, s:b, s:b}", "Status",
                      eng_ctr_state_name(c->state), "Pid", c->pid, "ExitCode", c->exit_code,
                      "OOMKilled", c->oom_killed, "Error", c->error, "StartedAt",
-                     time_json(c->started_ns), "FinishedAt", time_json(c->finished_ns),
+                     ctr_time_json(c->started_ns), "FinishedAt", ctr_time_json(c->finished_ns),
                      "RestartCount", c->restart_count, "HasBeenStartedBefore", c->started_before,
                      "HasBeenManuallyStopped", c->manually_stopped);
 }
@@ -202,7 +193,7 @@ static json_t *
 record_json(const struct eng_ctr *c)
 {
     return json_pack("{s:i, s:s, s:o, s:s, s:s, s:s, s:O, s:O, s:s, s:o, s:o, s:b}", "Version", 1,
-                     "ID", c->id, "Created", time_json(c->created_ns), "Name", c->name, "Image",
+                     "ID", c->id, "Created", ctr_time_json(c->created_ns), "Name", c->name, "Image",
                      c->image_id, "ImageRef", c->image, "Config", c->config, "HostConfig",
                      c->host_config, "Path", c->path, "Args", mc_json_from_strv(c->args), "State",
                      record_state(c), "NetDefault", c->net_default);

@@ -17,9 +17,6 @@
 #include "util.h"
 #include "xalloc.h"
 
-MC_DEFINE_CLEANUP(struct eng_ctr, ctr_unref)
-#define _cleanup_ctr_ _cleanup_(ctr_unrefp)
-
 /* Sleeps on ctrs.changed for at most ms (lock held). */
 static void
 wait_changed_locked(int ms)

@@ -186,6 +186,29 @@ d ps --filter colour=red
 check "an unknown filter is refused" [ "$rc" -eq 1 ] && err_has "invalid filter 'colour'"
 d rm -f f1
 
+# ---- stats ----
+d run -d --name st1 --memory 48m --pids-limit 20 bb sh -c 'sleep 1000 & while true; do :; done'
+d stats --no-stream --format '{{.Name}}|{{.MemUsage}}|{{.PIDs}}|{{.CPUPerc}}' st1
+check "stats --no-stream: the memory limit, 2 processes, a busy loop's CPU" \
+    grep -Eq '^st1\|[0-9.]+[KMG]?i?B / 48MiB\|2\|([1-9][0-9]*|0\.[1-9][0-9]*)\.?[0-9]*%$' "$E/out"
+d stats --no-stream --format '{{.Name}}'
+check "stats --no-stream of every running container" out_has "^st1$"
+python3 - <<'PY' >"$E/out" 2>"$E/err"
+import docker, os, sys
+c = docker.DockerClient(base_url=os.environ["DOCKER_HOST"]).containers.get("st1")
+s = c.stats(stream=False)
+m, p = s["memory_stats"], s["pids_stats"]
+assert m["limit"] == 48 << 20 and 0 < m["usage"] < 48 << 20, m
+assert p == {"current": 2, "limit": 20}, p
+assert s["cpu_stats"]["cpu_usage"]["total_usage"] > s["precpu_stats"]["cpu_usage"]["total_usage"]
+assert s["cpu_stats"]["system_cpu_usage"] > s["precpu_stats"]["system_cpu_usage"] > 0
+assert s["name"] == "/st1" and s["id"] == c.id
+PY
+check "docker-py stats(stream=False): limits, usage, two CPU samples" [ $? -eq 0 ]
+d rm -f st1
+d stats --no-stream nope
+check "stats of an unknown container: 404" [ "$rc" -eq 1 ] && err_has "No such container: nope"
+
 # ---- mounts and options ----
 mkdir -p "$E/host"
 echo hello >"$E/host/f"

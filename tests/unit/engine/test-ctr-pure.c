@@ -311,6 +311,42 @@ test_logs(void)
        "frame 01 00 00 00 00 00 00 03 hi\\n");
 }
 
+static void
+test_stats(void)
+{
+    uint64_t u, k;
+    ok(eng_ctr_parse_proc_stat_times("42 (a (b) c) S 1 42 42 0 -1 4194560 100 0 0 0 "
+                                     "250 30 7 3 20 0 1 0 123 4096 10",
+                                     &u, &k) &&
+               u == 257 && k == 33,
+       "/proc/PID/stat: utime+cutime, stime+cstime, a comm with ') ' inside");
+    ok(!eng_ctr_parse_proc_stat_times("42 (sh) S 1 2", &u, &k), "a short stat line refused");
+    ok(!eng_ctr_parse_proc_stat_times("nothing", &u, &k), "no ')' refused");
+    uint64_t t;
+    ok(eng_ctr_parse_system_cpu("cpu  10 1 5 100 2 3 4 9 0 0\ncpu0 1 1 1 1 1 1 1\n", &t) &&
+               t == 125,
+       "/proc/stat: the first 7 fields of the cpu line");
+    ok(!eng_ctr_parse_system_cpu("intr 1 2\n", &t), "no cpu line refused");
+    _cleanup_json_ json_t *kv = eng_ctr_parse_keyed_values("cache 4096\nrss 8192\nbad line x\n"
+                                                           "total_inactive_file 12\nnokey\n");
+    ok(json_object_size(kv) == 3 && mc_json_int(kv, "rss", 0) == 8192 &&
+               mc_json_int(kv, "total_inactive_file", 0) == 12,
+       "memory.stat: key value lines, others left out");
+    _cleanup_json_ json_t *net = eng_ctr_parse_net_dev(
+            "Inter-|   Receive                            |  Transmit\n"
+            " face |bytes    packets errs drop fifo frame compressed multicast|bytes ...\n"
+            "    lo:     100       1    0    0    0     0          0         0      100       1"
+            "    0    0    0     0       0          0\n"
+            "  eth0:    2000      20    1    2    0     0          0         0     3000      30"
+            "    3    4    0     0       0          0\n");
+    json_t *eth0 = json_object_get(net, "eth0");
+    ok(json_object_size(net) == 1 && mc_json_int(eth0, "rx_bytes", 0) == 2000 &&
+               mc_json_int(eth0, "rx_errors", 0) == 1 && mc_json_int(eth0, "rx_dropped", 0) == 2 &&
+               mc_json_int(eth0, "tx_bytes", 0) == 3000 &&
+               mc_json_int(eth0, "tx_packets", 0) == 30 && mc_json_int(eth0, "tx_dropped", 0) == 4,
+       "/proc/net/dev: per interface counters, loopback left out");
+}
+
 int
 main(void)
 {
@@ -321,5 +357,6 @@ main(void)
     test_host_opts();
     test_filters();
     test_logs();
+    test_stats();
     return tap_done();
 }
