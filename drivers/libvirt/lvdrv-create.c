@@ -2,9 +2,7 @@
  * image, the pool and the network, KVM or TCG, the base volume, the disk and the seed, the
  * domain, the boot. Every step is safe to run again on a resumed create. */
 #include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/file.h>
 #include <unistd.h>
 
 #include <libvirt/virterror.h>
@@ -110,25 +108,6 @@ step_record(struct create *cr, struct mc_error **err)
     return lvdrv_save(cr->ctx, err);
 }
 
-/* Serialises base uploads into one pool from this store (a flock on the cache folder). */
-static int
-lock_uploads(const char *cache, struct mc_error **err)
-{
-    _cleanup_free_ char *dir = xasprintf("%s/libvirt", cache);
-    if (mc_mkdir_p(dir, 0700, err) < 0)
-        return -1;
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return mc_error_sys(err, errno, "opening '%s'", dir);
-    while (flock(fd, LOCK_EX) < 0)
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            return mc_error_sys(err, e, "locking '%s'", dir);
-        }
-    return fd;
-}
-
 static int
 step_image(struct create *cr, struct mc_error **err)
 {
@@ -140,7 +119,9 @@ step_image(struct create *cr, struct mc_error **err)
 static int
 step_base(struct create *cr, struct mc_error **err)
 {
-    _cleanup_close_ int lock = lock_uploads(lvdrv_cache_dir(cr->ctx), err);
+    /* One upload into the pool at a time from this store. */
+    _cleanup_free_ char *lock_dir = xasprintf("%s/libvirt", lvdrv_cache_dir(cr->ctx));
+    _cleanup_close_ int lock = lvdrv_lock_dir(lock_dir, err);
     _cleanup_free_ char *base = NULL;
     if (lock < 0 ||
         lvdrv_base_ensure(cr->conn, cr->pool, &cr->image, cr->ctx, &base, &cr->base_path, err) < 0)

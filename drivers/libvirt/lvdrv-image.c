@@ -178,19 +178,25 @@ hash_fd(int fd, uint64_t len, struct hasher *h, const char *path, struct mc_erro
 
 /* ---- the image's format ---- */
 
+/* Fills ret with the image at path (taken over, freed on failure) of that digest and size, and
+ * its format: qcow2 (with the disk size its header gives) or raw. */
 static int
-read_format(struct lvdrv_image *img, struct mc_error **err)
+image_describe(char *path, const char *sha256, uint64_t size, struct lvdrv_image *ret,
+               struct mc_error **err)
 {
-    _cleanup_close_ int fd = open(img->path, O_RDONLY | O_CLOEXEC);
-    if (fd < 0)
-        return mc_error_sys(err, errno, "opening the image '%s'", img->path);
+    struct lvdrv_image img = { .path = path, .sha256 = xstrdup(sha256), .size = size };
+    _cleanup_close_ int fd = open(path, O_RDONLY | O_CLOEXEC);
     uint8_t hdr[32] = { 0 };
-    ssize_t n = pread(fd, hdr, sizeof(hdr), 0);
-    if (n < 0)
-        return mc_error_sys(err, errno, "reading the image '%s'", img->path);
-    img->qcow2 = lvdrv_qcow2_virtual_size(hdr, (size_t)n, &img->virtual_size) == 0;
-    if (!img->qcow2)
-        img->virtual_size = img->size;
+    ssize_t n = fd < 0 ? -1 : pread(fd, hdr, sizeof(hdr), 0);
+    if (n < 0) {
+        mc_error_sys(err, errno, "reading the image '%s'", path);
+        lvdrv_image_clear(&img);
+        return -1;
+    }
+    img.qcow2 = lvdrv_qcow2_virtual_size(hdr, (size_t)n, &img.virtual_size) == 0;
+    if (!img.qcow2)
+        img.virtual_size = size;
+    *ret = img;
     return 0;
 }
 
@@ -267,15 +273,7 @@ prepare_path(const char *image, const char *cache, const struct lvdrv_checksum *
                             "the image '%s' does not match the checksum %s:%s (its %s is %s)",
                             image, want->algo, want->hex, want->algo,
                             streq(want->algo, "sha256") ? sha256 : sha512);
-    struct lvdrv_image img = { .path = TAKE_PTR(path),
-                               .sha256 = xstrdup(sha256),
-                               .size = (uint64_t)st.st_size };
-    if (read_format(&img, err) < 0) {
-        lvdrv_image_clear(&img);
-        return -1;
-    }
-    *ret = img;
-    return 0;
+    return image_describe(TAKE_PTR(path), sha256, (uint64_t)st.st_size, ret, err);
 }
 
 /* ---- downloads ---- */
@@ -516,21 +514,18 @@ cache_store(const char *cache, const char *part, const char *url, const char *sh
     return mc_json_save_file(rec_path, rec, true, 0600, err);
 }
 
-/* Takes the lock that serialises downloads into dir (a flock on the folder itself, so that no
- * lock file is left behind). */
-static int
-lock_dir(const char *dir, struct mc_error **err)
+int
+lvdrv_lock_dir(const char *dir, struct mc_error **err)
 {
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (mc_mkdir_p(dir, 0700, err) < 0)
+        return -1;
+    _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
         return mc_error_sys(err, errno, "opening '%s'", dir);
     while (flock(fd, LOCK_EX) < 0)
-        if (errno != EINTR) {
-            int e = errno;
-            close(fd);
-            return mc_error_sys(err, e, "locking '%s'", dir);
-        }
-    return fd;
+        if (errno != EINTR)
+            return mc_error_sys(err, errno, "locking '%s'", dir);
+    return TAKE_FD(fd);
 }
 
 static bool cached_by_checksum(const char *cache, const struct lvdrv_checksum *want,
@@ -543,10 +538,8 @@ download(struct driver_ctx *ctx, const char *cache, const char *url,
     _cleanup_free_ char *dir = xasprintf("%s/images/partial", cache);
     _cleanup_free_ char *key = key_of(url);
     _cleanup_free_ char *part = xasprintf("%s/%s.part", dir, key);
-    if (mc_mkdir_p(dir, 0700, err) < 0)
-        return -1;
     /* One download at a time; a parallel create waits, then finds the image cached. */
-    _cleanup_close_ int lock = lock_dir(dir, err);
+    _cleanup_close_ int lock = lvdrv_lock_dir(dir, err);
     if (lock < 0)
         return -1;
     if (cached_by_checksum(cache, want, ret_sha256))
@@ -644,15 +637,7 @@ prepare_url(struct driver_ctx *ctx, const char *url, const char *cache,
     struct stat st;
     if (stat(path, &st) < 0)
         return mc_error_sys(err, errno, "the cached image '%s' cannot be used", path);
-    struct lvdrv_image img = { .path = TAKE_PTR(path),
-                               .sha256 = xstrdup(sha256),
-                               .size = (uint64_t)st.st_size };
-    if (read_format(&img, err) < 0) {
-        lvdrv_image_clear(&img);
-        return -1;
-    }
-    *ret = img;
-    return 0;
+    return image_describe(TAKE_PTR(path), sha256, (uint64_t)st.st_size, ret, err);
 }
 
 int

@@ -164,6 +164,10 @@ int lvdrv_qcow2_virtual_size(const uint8_t *hdr, size_t len, uint64_t *ret);
 int lvdrv_image_prepare(struct driver_ctx *ctx, const char *cache_dir, const char *image,
                         const char *checksum, struct lvdrv_image *ret, struct mc_error **err);
 
+/* Makes dir (0700) when missing and takes an exclusive flock on the folder itself (no lock file
+ * is left behind); returns the fd, which releases the lock when closed. */
+int lvdrv_lock_dir(const char *dir, struct mc_error **err);
+
 #define LVDRV_DEFAULT_IMAGE \
     "https://cloud.debian.org/images/cloud/bookworm/latest/debian-12-genericcloud-amd64.qcow2"
 

@@ -155,8 +155,11 @@ lvdrv_config_read(const struct driver_ctx *ctx, struct lvdrv_config *c, struct m
         check_positive("stop-timeout", c->stop_timeout_s, 86400, err) < 0)
         return -1;
     struct lvdrv_checksum sum;
-    if (!isempty(c->image_checksum) && lvdrv_checksum_parse(c->image_checksum, &sum, err) < 0)
+    if (!isempty(c->image_checksum) && lvdrv_checksum_parse(c->image_checksum, &sum, err) < 0) {
+        if (err && *err)
+            (*err)->code = MC_ERR_USAGE; /* a flag's value, like the numbers above */
         return mc_error_prefix(err, "--libvirt-image-checksum: ");
+    }
     return 0;
 }
 

@@ -131,6 +131,11 @@ def remove(m, bases):
        'the cached base image stays in the pool', vols)
     ok(not os.path.exists(os.path.join(m.store, 'machines', NAME)),
        'no file of the machine is left in the store')
+    # libvirt's own files of the domain (its definition, runtime state, disk files of the pool);
+    # its log in /var/log/libvirt/qemu/ is libvirt's record, kept after undefine as for any domain.
+    left = [f for d in ('/etc/libvirt', '/run/libvirt', '/var/lib/libvirt')
+            for f in lvlib.files_under(d) if NAME in os.path.basename(f)]
+    ok(not left, "no file of the domain is left in libvirt's folders", left)
     cache = os.path.join(m.store, 'cache', 'images')
     ok(not lvlib.files_under(cache, '.part'), 'no partial download is left')
 

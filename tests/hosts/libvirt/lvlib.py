@@ -1,15 +1,19 @@
 """Helpers for the libvirt driver's tests against a real libvirtd.
 
-A test calls run_inside(main): the first call starts a private libvirtd (lvns.sh: its own
-network and mount namespaces, state under /tmp/libvirt-<tag>-<pid>), re-runs the same script
-inside those namespaces, then stops everything it started, whatever happened. Inside, `machine`
-and `qemu:///system` are that libvirtd's, and the guests' addresses exist only there.
+A test calls run_inside(tag, main): the first call builds the test cloud image (once, cached:
+build-image.sh, which needs the apt mirror, so it runs out here), starts a private libvirtd
+(lvns.sh: its own network and mount namespaces, state under /tmp/libvirt-<tag>-<pid>), re-runs
+the same script inside those namespaces, then stops everything it started, whatever happened
+(a meson timeout included), and checks that nothing outlived it. Inside, `machine` and
+`qemu:///system` are that libvirtd's, and the guests' addresses exist only there.
 
-Images: image() builds (once, cached) the test cloud image; Server serves a folder over HTTP on
-the namespace's loopback (with byte ranges) so the driver's download path runs."""
+Images: image() is the built image's path; Server serves a folder over HTTP on the namespace's
+loopback (with byte ranges) so the driver's download path runs."""
 import atexit
 import os
+import re
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -23,6 +27,7 @@ from hostlib import bail, skip_all  # noqa: E402
 SRCDIR = hostlib.SRCDIR
 LVNS = os.path.join(HERE, 'lvns.sh')
 INSIDE = 'MACHINE_LIBVIRT_TEST_INSIDE'
+IMAGE_ENV = 'MACHINE_LIBVIRT_TEST_IMAGE'
 IMAGE_NAME = 'debian-12-genericcloud-amd64.qcow2'
 
 
@@ -35,32 +40,125 @@ def require():
             skip_all('%s is not installed (scripts/install-deps installs it)' % tool)
 
 
-def run_inside(tag, main):
-    """Runs main() inside a private libvirtd's namespaces; exits with its status."""
+def run_inside(tag, main, with_image=True):
+    """Runs main() inside a private libvirtd's namespaces; exits with its status.
+
+    with_image: the test image is built (or found in the cache) first, out here: building it
+    needs the apt mirror, which the namespace (loopback only) cannot reach. After the private
+    libvirtd is stopped, TAP lines check that nothing it started outlived it (no process left in
+    its network namespace, its folder gone, no libvirt bridge, file or folder new on the host),
+    appended to the inner test's own."""
     if os.environ.get(INSIDE):
         main()
         return
     require()
+    env = dict(os.environ)
+    if with_image:
+        env[IMAGE_ENV] = _build_image()
     ns = '/tmp/libvirt-%s-%d' % (tag, os.getpid())
+    before = _host_traces()
     r = subprocess.run([LVNS, 'start', ns], capture_output=True, text=True)
     if r.returncode != 0:
         bail('the private libvirtd did not start: %s' % r.stderr.strip())
+    netns = _netns_of(ns)
+    # meson ends a test past its timeout with SIGTERM to its process group and SIGKILL half a
+    # second later: the teardown then runs in a session of its own, so that it finishes.
+    signal.signal(signal.SIGTERM, lambda *_: (subprocess.Popen(
+        [LVNS, 'stop', ns], start_new_session=True, stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL), os._exit(1)))
+    plan = None
     try:
-        env = dict(os.environ, **{INSIDE: ns})
-        code = subprocess.call([LVNS, 'exec', ns, sys.executable] + sys.argv, env=env)
+        env[INSIDE] = ns
+        p = subprocess.Popen([LVNS, 'exec', ns, sys.executable] + sys.argv, env=env,
+                             stdout=subprocess.PIPE, text=True)
+        for line in p.stdout:
+            if re.fullmatch(r'1\.\.\d+\n?', line):
+                plan = int(line.strip()[3:])
+                continue
+            sys.stdout.write(line)
+            sys.stdout.flush()
+        code = p.wait()
     finally:
         subprocess.call([LVNS, 'stop', ns])
-    sys.exit(code)
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    leaks = _leak_checks(ns, netns, before)
+    if plan is None:
+        for desc, good, detail in leaks:
+            if not good:
+                print('# leaked after the test: %s: %s' % (desc, detail))
+        sys.exit(code or (0 if all(g for _, g, _ in leaks) else 1))
+    for i, (desc, good, detail) in enumerate(leaks, plan + 1):
+        print('%s %d - %s' % ('ok' if good else 'not ok', i, desc))
+        if not good:
+            print('# %s' % detail)
+    print('1..%d' % (plan + len(leaks)))
+    sys.exit(code or (0 if all(g for _, g, _ in leaks) else 1))
 
 
-def image():
-    """The cached test image's path (built on first use)."""
+def _netns_of(ns):
+    """The inode of the private libvirtd's network namespace (from its holder process)."""
+    with open(os.path.join(ns, 'holder.pid')) as f:
+        holder = f.read().strip()
+    return os.stat('/proc/%s/ns/net' % holder).st_ino
+
+
+def _processes_in(netns):
+    found = []
+    for pid in filter(str.isdigit, os.listdir('/proc')):
+        try:
+            if os.stat('/proc/%s/ns/net' % pid).st_ino == netns:
+                with open('/proc/%s/cmdline' % pid, 'rb') as f:
+                    found.append('%s %s' % (pid, f.read().replace(b'\0', b' ').decode()[:80]))
+        except OSError:
+            pass
+    return found
+
+
+# What a libvirtd on the host itself would leave: its bridges and taps, its run, state and
+# configuration files. The private one must leave none of them.
+HOST_DIRS = ('/run/libvirt', '/var/lib/libvirt', '/etc/libvirt', '/var/log/libvirt')
+
+
+def _host_traces():
+    links = subprocess.run(['ip', '-o', 'link', 'show'], capture_output=True, text=True).stdout
+    names = {line.split(':')[1].strip().split('@')[0] for line in links.splitlines()}
+    traces = {'link ' + n for n in names if n.startswith(('virbr', 'vnet', 'macvtap'))}
+    for d in HOST_DIRS:
+        traces |= {'file ' + f for f in files_under(d)}
+    return traces
+
+
+def _leak_checks(ns, netns, before):
+    """(description, good, detail) of each check that the private libvirtd left nothing."""
+    deadline = time.monotonic() + 10
+    procs = _processes_in(netns)
+    while procs and time.monotonic() < deadline:
+        time.sleep(0.2)
+        procs = _processes_in(netns)
+    new = sorted(_host_traces() - before)
+    return [
+        ('after the private libvirtd stopped, no process is left in its network namespace '
+         '(libvirtd, virtlogd, dnsmasq, qemu)', not procs, procs),
+        ("its folder '%s' is removed" % ns, not os.path.exists(ns), ns),
+        ('no libvirt bridge, tap, file or folder appeared on the host', not new, new),
+    ]
+
+
+def _build_image():
     r = subprocess.run([os.path.join(HERE, 'build-image.sh')], capture_output=True, text=True)
     if r.returncode == 77:
         skip_all(r.stderr.strip())
     if r.returncode != 0:
         bail('building the test image failed: %s' % r.stderr.strip()[-2000:])
     return r.stdout.strip().splitlines()[-1]
+
+
+def image():
+    """The cached test image's path (run_inside built it, outside the namespaces)."""
+    path = os.environ.get(IMAGE_ENV)
+    if not path:
+        bail('no test image: run the test through run_inside(tag, main, with_image=True)')
+    return path
 
 
 def virsh(*args):

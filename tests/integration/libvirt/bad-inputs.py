@@ -1,9 +1,10 @@
 #!/usr/bin/env python3
 """Bad inputs to machine create --driver libvirt, against a private libvirtd: an unreachable URI,
-a missing image, an image URL that is not there, a checksum mismatch, more memory than the host
-has, and a name that exists in libvirt already. Each is a clear error, and afterwards the test
-lists the domains, the volumes and the files: nothing of the failed machine is left (a failed
-create's record stays for `machine rm`, as for every driver; rm then leaves nothing either)."""
+a missing image, an image URL that is not there, a checksum mismatch, a malformed checksum, more
+memory than the host has, and a name that exists in libvirt already (a domain, or a volume
+named like the machine's disk). Each is a clear error, and afterwards the test lists the
+domains, the volumes and the files: nothing of the failed machine is left (a failed create's
+record stays for `machine rm`, as for every driver; rm then leaves nothing either)."""
 import os
 import sys
 
@@ -29,6 +30,26 @@ def nothing_left(m, name, what):
         ok(rc == 0, '%s: machine rm -y forgets the failed record' % what, err)
     ok(not os.path.exists(os.path.join(m.store, 'machines', name)),
        '%s: nothing of it is left in the store' % what)
+
+
+def foreign_volume(m, url):
+    """A volume named like the machine's disk that someone else made: create stops there, and
+    neither it nor rm touches that volume."""
+    for cmd in (('pool-define-as', 'machine', 'dir', '--target', '/var/lib/libvirt/machine'),
+                ('pool-build', 'machine'), ('pool-start', 'machine'),
+                ('vol-create-as', 'machine', 'vtaken.qcow2', '1M', '--format', 'raw')):
+        rc, _, err = lvlib.virsh(*cmd)
+        ok(rc == 0, 'someone else: virsh %s' % ' '.join(cmd), err)
+    rc, out, err, _ = create(m, 'vtaken', '--libvirt-image', url)
+    ok(rc == 1 and "the pool 'machine' already holds a volume 'vtaken.qcow2' that this machine "
+       'did not make' in err, 'a volume of the disk\'s name in the pool already fails the create',
+       err)
+    ok('vtaken' not in lvlib.domains(), 'vtaken: no domain was defined')
+    rc, _, err, _ = m.run('rm', '-y', 'vtaken')
+    ok(rc == 0, 'machine rm -y forgets the failed machine', err)
+    ok(sorted(v for v in lvlib.volumes() if v.startswith('vtaken')) == ['vtaken.qcow2'],
+       'and the foreign volume is left alone, with nothing else of the machine', lvlib.volumes())
+    lvlib.virsh('vol-delete', '--pool', 'machine', 'vtaken.qcow2')
 
 
 def create(m, name, *flags):
@@ -66,6 +87,14 @@ def main():
        'checksum mismatch: nothing was cached')
     nothing_left(m, 'bad-sum', 'checksum mismatch')
 
+    rc, out, err, _ = create(m, 'bad-spec', '--libvirt-image', url,
+                             '--libvirt-image-checksum', 'md5:d41d8cd98f00b204e9800998ecf8427e')
+    ok(rc == 2 and "--libvirt-image-checksum: the checksum 'md5:" in err
+       and "'sha256:HEX' (64 digits)" in err,
+       'a checksum that is not sha256:HEX or sha512:HEX is a usage error saying what is accepted',
+       err)
+    nothing_left(m, 'bad-spec', 'malformed checksum')
+
     rc, out, err, _ = create(m, 'bad-mem', '--libvirt-memory', '16000000')
     ok(rc == 3 and '--libvirt-memory 16000000 MiB is more than the host of' in err,
        'more memory than the host has fails the pre-create check', err)
@@ -85,6 +114,7 @@ def main():
        m.run('rm', '-y', 'taken')[0] == 0, 'taken: nothing of it is left in the store')
     ok('taken' in lvlib.domains(), 'rm of the failed machine did not touch the foreign domain')
     lvlib.virsh('undefine', 'taken')
+    foreign_volume(m, url)
     done()
 
 

@@ -1,8 +1,9 @@
 /* The KVM probe's machinery against a real libvirtd (run inside a private one by probe.py): the
  * probe guest's boot sector is read back from its console when it boots (under TCG here, where
- * KVM guests do not run); the KVM probe ends within its deadline and leaves no domain or volume
- * behind; and a connection left idle longer than libvirtd's keepalive limit still works (the
- * driver runs libvirt's event loop, which answers the pings). */
+ * KVM guests do not run); a guest silent past its deadline is a timeout and is destroyed; the KVM
+ * probe ends within its deadline and leaves no domain or volume behind; and a connection left
+ * idle longer than libvirtd's keepalive limit still works (the driver runs libvirt's event loop,
+ * which answers the pings). */
 #include <string.h>
 
 #include "lvdrv-internal.h"
@@ -51,10 +52,21 @@ main(void)
     lvdrv_probe_clear(&p);
     nothing_left(conn, pool, "after the TCG probe");
 
+    /* A guest that has not written its marker by the deadline (a hung KVM guest, here a TCG one
+     * given no time): a timeout, reported at once, and the guest destroyed. */
+    t0 = mc_now_ms();
+    is_int(lvdrv_probe_guest(conn, pool, "qemu", 1, &p, NULL), 0, "a probe with no time runs");
+    int64_t took = mc_now_ms() - t0;
+    ok(p.result == LVDRV_PROBE_TIMEOUT && p.deadline_s == 1,
+       "a guest silent past the deadline is a timeout, not an error");
+    ok(took < 10000, "the probe ends without waiting on the guest (%.1f s)", (double)took / 1000);
+    lvdrv_probe_clear(&p);
+    nothing_left(conn, pool, "after the timed-out probe");
+
     t0 = mc_now_ms();
     is_int(lvdrv_probe_kvm(conn, pool, LVDRV_PROBE_DEADLINE_S * 1000, &p, NULL), 0,
            "the KVM probe runs");
-    int64_t took = mc_now_ms() - t0;
+    took = mc_now_ms() - t0;
     ok(p.result != LVDRV_PROBE_NOT_RUN && took < (LVDRV_PROBE_DEADLINE_S + 10) * 1000,
        "and answers within its deadline (%.1f s: %s%s%s)", (double)took / 1000,
        p.result == LVDRV_PROBE_OK ? "KVM works" : "KVM does not work", p.detail ? ": " : "",

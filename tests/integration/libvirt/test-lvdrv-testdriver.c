@@ -13,11 +13,10 @@
 
 #include <libvirt/virterror.h>
 
-#include "fs.h"
 #include "json.h"
 #include "lvdrv-internal.h"
 #include "lvdrv.h"
-#include "spawn.h"
+#include "tap-libvirt.h"
 #include "tap.h"
 #include "util.h"
 #include "xalloc.h"
@@ -39,22 +38,6 @@ enter_loopback_only_netns(void)
         n++;
     ok(n == 1 && ifs && streq(ifs[0].if_name, "lo"), "only loopback exists in our namespace");
     if_freenameindex(ifs);
-}
-
-static void
-validate(const char *xml, const char *what)
-{
-    _cleanup_free_ char *path = xasprintf("%s/%s.xml", tap_tmpdir(), what);
-    if (mc_write_file_atomic(path, xml, strlen(xml), 0644, NULL) < 0)
-        tap_bail("cannot write '%s'", path);
-    char *argv[] = { "virt-xml-validate", path, NULL };
-    struct mc_spawn_opts o = { .capture = 3, .timeout_ms = 60000 };
-    struct mc_spawn_result r = { 0 };
-    int rc = mc_spawn(argv, &o, &r, NULL);
-    ok(rc == 0 && r.status == 0, "the %s XML libvirt keeps validates against its schema", what);
-    if (rc < 0 || r.status != 0)
-        tap_diag("%s", r.err ? r.err : "virt-xml-validate did not run");
-    mc_spawn_result_free(&r);
 }
 
 struct fixture {
@@ -97,7 +80,7 @@ test_pool_and_network(struct fixture *f)
     _cleanup_free_ char *mode = nxml ? lvdrv_xpath_string(nxml, "/network/forward/@mode") : NULL;
     is_str(mode, "nat", "as a NAT network");
     if (nxml)
-        validate(nxml, "network");
+        tap_libvirt_xml_valid(nxml, "network");
 }
 
 static void
@@ -118,7 +101,7 @@ test_volumes(struct fixture *f)
     _cleanup_free_ char *cap = got ? lvdrv_xpath_string(got, "/volume/capacity") : NULL;
     is_str(cap, "21474836480", "with the requested size");
     if (got)
-        validate(got, "volume");
+        tap_libvirt_xml_valid(got, "volume");
     _cleanup_free_ char *sxml = lvdrv_volume_xml("web1-seed.iso", 374784, "raw", NULL, NULL);
     _cleanup_vol_ virStorageVolPtr seed = lvdrv_vol_create(f->pool, sxml, NULL);
     ok(seed != NULL, "a seed volume is made");
@@ -173,7 +156,7 @@ test_define(struct fixture *f)
     ok(mac && startswith(mac, "52:54:00:"), "libvirt gave the interface a MAC (%s)",
        mac ? mac : "none");
     if (kept)
-        validate(kept, "domain");
+        tap_libvirt_xml_valid(kept, "domain");
 }
 
 static void

@@ -2,38 +2,18 @@
  * escaping; and the XPath reader. */
 #include <string.h>
 
-#include "fs.h"
 #include "lvdrv-internal.h"
-#include "spawn.h"
 #include "strv.h"
+#include "tap-libvirt.h"
 #include "tap.h"
 #include "util.h"
 #include "xalloc.h"
-
-/* Validates xml against libvirt's schema for its root element. */
-static void
-validate(const char *xml, const char *what)
-{
-    _cleanup_free_ char *path = xasprintf("%s/%s.xml", tap_tmpdir(), what);
-    if (mc_write_file_atomic(path, xml, strlen(xml), 0644, NULL) < 0)
-        tap_bail("cannot write '%s'", path);
-    char *argv[] = { "virt-xml-validate", path, NULL };
-    struct mc_spawn_opts o = { .capture = MC_SPAWN_CAPTURE_OUT | MC_SPAWN_CAPTURE_ERR,
-                               .timeout_ms = 60000 };
-    struct mc_spawn_result r = { 0 };
-    _cleanup_error_ struct mc_error *e = NULL;
-    int rc = mc_spawn(argv, &o, &r, &e);
-    ok(rc == 0 && r.status == 0, "%s validates against libvirt's schema", what);
-    if (rc < 0 || r.status != 0)
-        tap_diag("virt-xml-validate: %s %s", e ? e->message : "", r.err ? r.err : "");
-    mc_spawn_result_free(&r);
-}
 
 static void
 check(const char *xml, const char *golden, const char *what)
 {
     is_golden(xml, golden);
-    validate(xml, what);
+    tap_libvirt_xml_valid(xml, what);
 }
 
 static struct lvdrv_domain_spec

@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Runs test-lvdrv-probe (the KVM probe's machinery, keepalive) inside a private libvirtd."""
+"""Runs a C test of the driver (argv[1]: test-lvdrv-probe, test-lvdrv-stop) inside a private
+libvirtd, where qemu:///system is the test's own."""
 import os
 import sys
 
@@ -13,4 +14,4 @@ def main():
     os.execv(sys.argv[1], [sys.argv[1]])
 
 
-lvlib.run_inside('probe', main)
+lvlib.run_inside(os.path.basename(sys.argv[1]), main, with_image=False)
