@@ -20,8 +20,6 @@
 #include "wait.h"
 #include "xalloc.h"
 
-#define PROV_STEPS 8
-
 /* One provisioner action on one machine: its SSH session and what the steps need. */
 struct run {
     struct machine_handle *h;
@@ -181,21 +179,26 @@ step_deadline(const struct run *r)
     return mc_now_ms() + r->step_timeout_ms;
 }
 
-/* Runs one numbered step: a progress line with its detail and duration, or an error naming
- * it. */
+/* One numbered step: a progress line with its detail and duration, or an error naming it. */
 typedef int (*step_fn)(struct run *r, char **ret_detail, struct mc_error **err);
+struct step {
+    const char *name;
+    step_fn fn;
+};
 
 static int
-run_step(struct run *r, int n, const char *name, step_fn fn, struct mc_error **err)
+run_steps(struct run *r, const struct step *steps, int n, struct mc_error **err)
 {
-    int64_t t0 = mc_now_ms();
-    r->plan.deadline_ms = t0 + r->step_timeout_ms;
-    _cleanup_free_ char *detail = NULL;
-    if (fn(r, &detail, err) < 0)
-        return mc_error_prefix(err, "step %d/%d '%s' failed after %.2f s: ", n, PROV_STEPS, name,
-                               (double)(mc_now_ms() - t0) / 1000.0);
-    machine_progress(r->h, "  (%d/%d) %-20s %s [%.2f s]", n, PROV_STEPS, name, detail ? detail : "",
-                     (double)(mc_now_ms() - t0) / 1000.0);
+    for (int i = 0; i < n; i++) {
+        int64_t t0 = mc_now_ms();
+        r->plan.deadline_ms = t0 + r->step_timeout_ms;
+        _cleanup_free_ char *detail = NULL;
+        if (steps[i].fn(r, &detail, err) < 0)
+            return mc_error_prefix(err, "step %d/%d '%s' failed after %.2f s: ", i + 1, n,
+                                   steps[i].name, (double)(mc_now_ms() - t0) / 1000.0);
+        machine_progress(r->h, "  (%d/%d) %-20s %s [%.2f s]", i + 1, n, steps[i].name,
+                         detail ? detail : "", (double)(mc_now_ms() - t0) / 1000.0);
+    }
     return 0;
 }
 
@@ -240,6 +243,17 @@ static int
 s_upload(struct run *r, char **ret_detail, struct mc_error **err)
 {
     return prov_step_upload(&r->remote, &r->plan, &r->facts, ret_detail, err);
+}
+
+/* upgrade and regenerate-certs: the service installed at provisioning, restarted. */
+static int
+s_restart(struct run *r, char **ret_detail, struct mc_error **err)
+{
+    enum prov_init init = recorded_init(r->h);
+    if (prov_engine_action(&r->remote, init, PROV_SERVICE_RESTART, r->plan.deadline_ms, err) < 0)
+        return -1;
+    *ret_detail = xasprintf("restarted through %s", prov_service_path(init));
+    return 0;
 }
 
 /* SANs: every address the driver knows (the engine's and SSH's), plus --tls-san. */
@@ -353,10 +367,7 @@ begin(struct run *r, struct machine_handle *h, bool need_binary, struct mc_error
 int
 prov_provision_host(struct machine_handle *h, struct mc_error **err)
 {
-    static const struct {
-        const char *name;
-        step_fn fn;
-    } steps[PROV_STEPS] = {
+    static const struct step steps[] = {
         { "wait for SSH", s_wait_ssh },  { "host facts", s_facts },
         { "host name", s_hostname },     { "upload machined", s_upload },
         { "certificates", s_certs },     { "engine service", s_service },
@@ -366,9 +377,8 @@ prov_provision_host(struct machine_handle *h, struct mc_error **err)
     if (begin(&r, h, true, err) < 0)
         return -1;
     int64_t t0 = mc_now_ms();
-    for (int i = 0; i < PROV_STEPS; i++)
-        if (run_step(&r, i + 1, steps[i].name, steps[i].fn, err) < 0)
-            return -1;
+    if (run_steps(&r, steps, ELEMENTSOF(steps), err) < 0)
+        return -1;
     machine_progress(h, "  provisioned in %.2f s", (double)(mc_now_ms() - t0) / 1000.0);
     return 0;
 }
@@ -459,21 +469,17 @@ prov_engine_state(struct machine_handle *h, int64_t deadline_ms, enum driver_sta
 int
 prov_upgrade_engine(struct machine_handle *h, struct mc_error **err)
 {
+    static const struct step steps[] = {
+        { "wait for SSH", s_wait_ssh },       { "host facts", s_facts },
+        { "upload machined", s_upload },      { "restart engine", s_restart },
+        { "wait for engine", s_wait_engine },
+    };
     _cleanup_(run_clear) struct run r = { 0 };
-    if (begin(&r, h, true, err) < 0 || connect_ssh(&r, err) < 0)
+    if (begin(&r, h, true, err) < 0)
         return -1;
     r.plan.force_upload = true;
-    r.plan.deadline_ms = step_deadline(&r);
-    _cleanup_free_ char *d1 = NULL, *d2 = NULL;
     int64_t t0 = mc_now_ms();
-    if (prov_step_facts(&r.remote, &r.plan, &r.facts, &d1, err) < 0 ||
-        prov_step_upload(&r.remote, &r.plan, &r.facts, &d2, err) < 0)
-        return -1;
-    machine_progress(h, "  uploaded %s", d2);
-    r.facts.init = recorded_init(h);
-    if (prov_engine_action(&r.remote, r.facts.init, PROV_SERVICE_RESTART, step_deadline(&r), err) <
-                0 ||
-        wait_engine(&r, step_deadline(&r), err) < 0)
+    if (run_steps(&r, steps, ELEMENTSOF(steps), err) < 0)
         return -1;
     machine_progress(h, "Upgraded the engine of '%s'; images and containers are kept [%.2f s]",
                      h->rec->name, (double)(mc_now_ms() - t0) / 1000.0);
@@ -483,17 +489,18 @@ prov_upgrade_engine(struct machine_handle *h, struct mc_error **err)
 int
 prov_regenerate_certs(struct machine_handle *h, struct mc_error **err)
 {
+    static const struct step steps[] = {
+        { "wait for SSH", s_wait_ssh },
+        { "certificates", s_certs },
+        { "restart engine", s_restart },
+        { "wait for engine", s_wait_engine },
+    };
     _cleanup_(run_clear) struct run r = { 0 };
-    if (begin(&r, h, false, err) < 0 || connect_ssh(&r, err) < 0)
+    if (begin(&r, h, false, err) < 0)
         return -1;
     r.facts.init = recorded_init(h);
-    r.plan.deadline_ms = step_deadline(&r);
-    _cleanup_free_ char *detail = NULL;
-    if (s_certs(&r, &detail, err) < 0 ||
-        prov_engine_action(&r.remote, r.facts.init, PROV_SERVICE_RESTART, step_deadline(&r), err) <
-                0 ||
-        wait_engine(&r, step_deadline(&r), err) < 0)
+    if (run_steps(&r, steps, ELEMENTSOF(steps), err) < 0)
         return -1;
-    machine_progress(h, "Regenerated the certificates of '%s': %s", h->rec->name, detail);
+    machine_progress(h, "Regenerated the certificates of '%s'", h->rec->name);
     return machine_save(h, err);
 }

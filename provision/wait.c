@@ -12,6 +12,23 @@
 MC_DEFINE_CLEANUP(CURL, curl_easy_cleanup)
 
 #define SSH_ATTEMPT_MAX_MS 15000
+/* The least time worth a last attempt: less, and it would only time out and hide the cause
+ * the attempt before it found. */
+#define LAST_ATTEMPT_MIN_MS 250
+
+/* The pause before the next attempt (the backoff *delay, doubled up to max for the one after,
+ * cut so that the attempt still has LAST_ATTEMPT_MIN_MS before the deadline); -1 when no
+ * attempt fits any more. */
+static int64_t
+next_pause(int64_t *delay, int64_t max, int64_t deadline_ms)
+{
+    int64_t room = deadline_ms - mc_now_ms() - LAST_ATTEMPT_MIN_MS;
+    if (room < 0)
+        return -1;
+    int64_t pause = *delay < room ? *delay : room;
+    *delay = *delay * 2 > max ? max : *delay * 2;
+    return pause;
+}
 
 static bool
 permanent(const struct mc_error *e)
@@ -39,18 +56,18 @@ prov_wait_ssh(const struct prov_ssh_config *c, int64_t deadline_ms, struct prov_
                 *ret_attempts = attempts;
             return 0;
         }
-        int64_t now = mc_now_ms();
-        if (permanent(e) || now + delay >= deadline_ms) {
+        int64_t pause = permanent(e) ? -1 : next_pause(&delay, 2000, deadline_ms);
+        if (pause < 0) {
             if (!permanent(e))
                 mc_error_prefix(&e, "SSH did not become usable in %.1f s (%d attempt%s): ",
-                                (double)(now - start) / 1000.0, attempts, attempts == 1 ? "" : "s");
+                                (double)(mc_now_ms() - start) / 1000.0, attempts,
+                                attempts == 1 ? "" : "s");
             return mc_error_propagate(err, e);
         }
-        log_debug("SSH attempt %d failed, retrying in %lld ms: %s", attempts, (long long)delay,
+        log_debug("SSH attempt %d failed, retrying in %lld ms: %s", attempts, (long long)pause,
                   e->message);
         mc_error_free(e);
-        mc_sleep_ms(delay);
-        delay = delay * 2 > 2000 ? 2000 : delay * 2;
+        mc_sleep_ms(pause);
     }
 }
 
@@ -112,10 +129,10 @@ prov_wait_engine(const char *host, int port, const struct prov_tls_files *tls, i
         struct mc_error *e = NULL;
         if (prov_engine_ping(host, port, tls, deadline_ms, &e) == 0)
             return 0;
-        if (mc_now_ms() + delay >= deadline_ms)
+        int64_t pause = next_pause(&delay, 500, deadline_ms);
+        if (pause < 0)
             return mc_error_propagate(err, e);
         mc_error_free(e);
-        mc_sleep_ms(delay);
-        delay = delay * 2 > 500 ? 500 : delay * 2;
+        mc_sleep_ms(pause);
     }
 }

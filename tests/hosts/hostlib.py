@@ -182,23 +182,6 @@ class Machine:
                            env=self.docker_env(name), timeout=timeout, input=input)
         return r.returncode, r.stdout, r.stderr
 
-    def engine_answers_404(self, name, method, path, body=b'{}'):
-        """True when the machine's engine answers 404 "page not found" to method path: a route
-        it does not implement yet (so a test can tell a missing feature from a broken one)."""
-        import http.client
-        import ssl
-        env = self.docker_env(name)
-        certs = env['DOCKER_CERT_PATH']
-        host, port = env['DOCKER_HOST'][len('tcp://'):].rsplit(':', 1)
-        ctx = ssl.create_default_context(cafile=os.path.join(certs, 'ca.pem'))
-        ctx.load_cert_chain(os.path.join(certs, 'cert.pem'), os.path.join(certs, 'key.pem'))
-        c = http.client.HTTPSConnection(host, int(port), context=ctx, timeout=10)
-        c.request(method, path, body=body, headers={'Content-Type': 'application/json'})
-        r = c.getresponse()
-        text = r.read().decode(errors='replace')
-        c.close()
-        return r.status == 404 and 'page not found' in text
-
     def record(self, name):
         with open(os.path.join(self.store, 'machines', name, 'config.json')) as f:
             return json.load(f)

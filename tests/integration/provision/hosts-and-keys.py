@@ -4,8 +4,12 @@
 one without is stopped before anything changes (3); a host offering only RSA host keys and an
 RSA user key are refused with the reason."""
 import os
+import pty
+import re
+import select
 import subprocess
 import sys
+import time
 
 sys.path.insert(0, os.path.join(os.environ.get('MACHINE_TEST_SRCDIR', '.'), 'tests', 'hosts'))
 import hostlib  # noqa: E402
@@ -16,14 +20,38 @@ hosts = hostlib.Hosts('keys')
 m = hostlib.Machine('keys')
 
 
-def changed_host_key():
-    h, = hosts.up(1, '-k')
-    rc, out, err, secs = m.create_generic('hk', h)
-    ok(rc == 0, 'create on a fresh host', err)
-    rc, out, err, _ = m.run('ssh', 'hk', 'echo', 'through-ssh')
-    ok(rc == 0 and 'through-ssh' in out, 'machine ssh runs a command with the pinned key', err)
-    rc, out, err, _ = m.run('ssh', 'hk', 'exit 7')
-    ok(rc == 7, 'machine ssh passes the exit code back (7)', 'rc=%d %s' % (rc, err))
+def interactive_shell():
+    """`machine ssh hk` with no command, on a terminal: a login shell with a terminal of its
+    own on the host, and the shell's exit code back."""
+    pid, fd = pty.fork()
+    if pid == 0:
+        os.execve(m.bin, [m.bin, 'ssh', 'hk'], dict(m.env, TERM='xterm'))
+    said = b''
+    deadline = time.monotonic() + 30
+    sent = False
+    while time.monotonic() < deadline:
+        r, _, _ = select.select([fd], [], [], 0.2)
+        if r:
+            try:
+                chunk = os.read(fd, 4096)
+            except OSError:  # EIO: the other side is closed
+                break
+            if not chunk:
+                break
+            said += chunk
+        if not sent and b'# ' in said:  # root's prompt
+            os.write(fd, b'tty; echo "term=$TERM"; exit 4\n')
+            sent = True
+    _, status = os.waitpid(pid, 0)
+    os.close(fd)
+    text = said.decode(errors='replace')
+    ok(sent and re.search(r'/dev/pts/\d+\r?\n', text) and 'term=xterm' in text,
+       'machine ssh NAME without a command is an interactive shell with a terminal', text)
+    ok(os.waitstatus_to_exitcode(status) == 4, 'and the shell\'s exit code comes back (4)',
+       str(status))
+
+
+def scp_round_trips():
     src = os.path.join(m.tmp, 'up.txt')
     with open(src, 'w') as f:
         f.write('scp-round-trip\n')
@@ -32,6 +60,38 @@ def changed_host_key():
     rc2, out, err2, _ = m.run('scp', 'hk:/tmp/up.txt', back)
     ok(rc == 0 and rc2 == 0 and open(back).read() == 'scp-round-trip\n',
        'machine scp copies a file there and back', err + err2)
+    tree = os.path.join(m.tmp, 'tree')
+    os.makedirs(os.path.join(tree, 'sub'))
+    with open(os.path.join(tree, 'sub', 'f'), 'w') as f:
+        f.write('deep\n')
+    rc, out, err, _ = m.run('scp', tree, 'hk:/tmp/')
+    ok(rc != 0, 'machine scp of a folder without -r fails (scp says why)', err)
+    rc, out, err, _ = m.run('scp', '-r', tree, 'hk:/tmp/')
+    code, there = hosts.exec(hosts_by_name['hk'], 'cat /tmp/tree/sub/f')
+    ok(rc == 0 and there == 'deep\n', 'machine scp -r copies a folder to the host', err)
+    rc, out, err, _ = m.run('scp', '-r', 'hk:/tmp/tree', os.path.join(m.tmp, 'tree-back'))
+    copied = os.path.join(m.tmp, 'tree-back', 'sub', 'f')
+    ok(rc == 0 and os.path.isfile(copied) and open(copied).read() == 'deep\n',
+       'and back from it', err)
+
+
+hosts_by_name = {}
+
+
+def changed_host_key():
+    h, = hosts.up(1, '-k')
+    hosts_by_name['hk'] = h
+    rc, out, err, secs = m.create_generic('hk', h)
+    ok(rc == 0, 'create on a fresh host', err)
+    rc, out, err, _ = m.run('ssh', 'hk', 'echo', 'through-ssh')
+    ok(rc == 0 and 'through-ssh' in out, 'machine ssh runs a command with the pinned key', err)
+    rc, out, err, _ = m.run('ssh', 'hk', 'exit 7')
+    ok(rc == 7, 'machine ssh passes the exit code back (7)', 'rc=%d %s' % (rc, err))
+    rc, out, err, _ = m.run('ssh', 'hk', '--', 'sh', '-c', '"echo dashed; exit 3"')
+    ok(rc == 3 and out == 'dashed\n', 'machine ssh NAME -- COMMAND (exit 3)',
+       'rc=%d %s' % (rc, err))
+    interactive_shell()
+    scp_round_trips()
     hosts.run('sshd', h['name'], 'rekey')
     rc, out, err, _ = m.run('ssh', 'hk', 'true')
     ok(rc != 0 and 'has changed' in err and 'known_hosts' in err and 'deliberately' in err,
@@ -91,6 +151,19 @@ def rsa():
        'and nothing is left behind')
 
 
+def unauthorised_key():
+    """A key the host does not accept is retried (cloud-init may install it late) until
+    --ssh-timeout, not longer and not much shorter, and the error says what the host said."""
+    h, = hosts.up(1, '-u')
+    key = os.path.join(m.tmp, 'id_other')
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-f', key], check=True)
+    rc, out, err, secs = m.create_generic('other', dict(h, key=key), '--ssh-timeout', '3s')
+    ok(rc == 1 and "step 1/8 'wait for SSH'" in err and 'refused the ed25519 key' in err,
+       'a key the host refuses fails the wait for SSH with the cause', err)
+    ok(2.7 <= secs < 5, 'after retrying for the whole --ssh-timeout 3s (%.2f s)' % secs)
+    m.run('rm', '-y', 'other')
+
+
 def failing_engine():
     h, = hosts.up(1, '-f')
     # A static binary that is not an engine: the service cannot start, and the error says so.
@@ -122,6 +195,7 @@ def firewall():
 
 
 changed_host_key()
+unauthorised_key()
 failing_engine()
 firewall()
 sudo_users()
