@@ -26,6 +26,8 @@ struct cli_ctx {
     struct store *store;
     cli_getenv_fn getenv; /* getenv, replaceable in tests */
     int error_exit; /* non-zero: the exit code of any error the verb returns (run: 125, 126, 127) */
+    const struct cli_command *verb; /* the verb being run (a group's command once chosen): the
+                                     * usage shown with a usage error */
 };
 
 struct cli_command;

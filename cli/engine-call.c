@@ -150,6 +150,7 @@ cli_group_run(struct cli_ctx *ctx, const struct cli_command *group,
     if (!sub)
         return mc_error_set(err, MC_ERR_USAGE, "'machine %s' has no command '%s'", group->name,
                             name);
+    ctx->verb = sub;
     _cleanup_(cli_flagset_clear) struct cli_flagset set = { 0 };
     cli_command_flags(sub, &set);
     _cleanup_free_ char *what = xasprintf("machine %s", sub->name);

@@ -129,8 +129,7 @@ set_globals(struct cli_ctx *ctx, const struct cli_args *g, char **storage)
 }
 
 static int
-run(int argc, char **argv, struct cli_ctx *ctx, const struct cli_command **verb,
-    struct mc_error **err)
+run(int argc, char **argv, struct cli_ctx *ctx, struct mc_error **err)
 {
     _cleanup_(cli_flagset_clear) struct cli_flagset gset = { 0 };
     cli_flagset_add(&gset, global_flags);
@@ -144,7 +143,7 @@ run(int argc, char **argv, struct cli_ctx *ctx, const struct cli_command **verb,
     const struct cli_command *cmd = g.positional[0] ? cli_command_find(g.positional[0]) : NULL;
     if (!cmd)
         return cli_verb_missing(ctx, g.positional[0], argv, err);
-    *verb = cmd;
+    ctx->verb = cmd;
     int first = 1 + g.rest_index + 1;
     return run_verb(ctx, cmd, argc - first, argv + first, err);
 }
@@ -161,10 +160,9 @@ main(int argc, char **argv)
         .getenv = env_get,
     };
     struct mc_error *err = NULL;
-    const struct cli_command *verb = NULL;
-    int rc = run(argc, argv, &ctx, &verb, &err);
+    int rc = run(argc, argv, &ctx, &err);
     if (rc < 0) {
-        rc = report(err, verb);
+        rc = report(err, ctx.verb);
         if (ctx.error_exit)
             rc = ctx.error_exit;
     }

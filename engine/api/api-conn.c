@@ -69,6 +69,32 @@ deadline_of(int timeout_ms)
     return timeout_ms < 0 ? -1 : mc_now_ms() + timeout_ms;
 }
 
+/* A plain HTTP request on a TLS port: answered in clear, in the words of Go's TLS server (so
+ * of dockerd), which the docker CLI shows; a client without DOCKER_TLS_VERIFY learns why. */
+static void
+answer_plain_http(int fd)
+{
+    static const char msg[] = "HTTP/1.0 400 Bad Request\r\n\r\n"
+                              "Client sent an HTTP request to an HTTPS server.\n";
+    if (write(fd, msg, sizeof(msg) - 1) < 0)
+        return; /* the client is gone: nothing to tell */
+    shutdown(fd, SHUT_WR);
+    /* Read the rest of the request for a moment: closing with it unread would reset the
+     * connection before the client has read the answer. */
+    char buf[4096];
+    int64_t deadline = mc_now_ms() + 1000;
+    for (size_t total = 0; total < 65536;) {
+        int64_t left = deadline - mc_now_ms();
+        struct pollfd p = { .fd = fd, .events = POLLIN };
+        if (left <= 0 || poll(&p, 1, (int)left) <= 0)
+            return;
+        ssize_t n = read(fd, buf, sizeof(buf));
+        if (n <= 0)
+            return;
+        total += (size_t)n;
+    }
+}
+
 int
 eng_conn_handshake(struct eng_conn *c, int timeout_ms, struct mc_error **err)
 {
@@ -87,6 +113,13 @@ eng_conn_handshake(struct eng_conn *c, int timeout_ms, struct mc_error **err)
             continue;
         }
         c->broken = true;
+        if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_HTTP_REQUEST) {
+            answer_plain_http(c->fd);
+            ERR_clear_error();
+            return mc_error_set(err, MC_ERR_AUTH,
+                                "%s sent a plain HTTP request to the TLS port (answered 400).",
+                                c->peer);
+        }
         if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
             return mc_error_set(err, MC_ERR_AUTH, "The TLS handshake with %s failed: %s.", c->peer,
                                 r == 0 ? "the peer closed the connection" : strerror(errno));
@@ -140,6 +173,13 @@ read_once(struct eng_conn *c, void *dst, size_t n, short *want_events, struct mc
     int saved = errno;
     if (e == SSL_ERROR_SSL || e == SSL_ERROR_SYSCALL) {
         c->broken = true;
+        if (ERR_GET_REASON(ERR_peek_error()) == SSL_R_HTTP_REQUEST) {
+            answer_plain_http(c->fd);
+            ERR_clear_error();
+            return mc_error_set(err, MC_ERR_AUTH,
+                                "%s sent a plain HTTP request to the TLS port (answered 400).",
+                                c->peer);
+        }
         if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0)
             mc_error_set(err, MC_ERR_IO, "Cannot read from %s: %s.", c->peer,
                          saved ? strerror(saved) : "connection closed");

@@ -314,6 +314,10 @@ def other_checks(env):
         rc, out, err = res = M(env, *verb, "--help")
         check(rc == 0 and out.startswith("Usage: machine " + " ".join(verb)),
               "machine %s --help" % " ".join(verb), res)
+    rc, out, err = res = M(env, "container", "stop", "--bogus", "x")
+    check(rc == 2 and "unknown flag '--bogus'" in err and
+          "Usage: machine container stop [OPTIONS] CONTAINER..." in err,
+          "a usage error in a group's command shows that command's usage", res)
     bad = dict(env, DOCKER_HOST="unix://" + os.path.join(T, "nobody.sock"))
     rc, out, err = res = M(bad, "ps")
     check(rc == 1 and "cannot reach the engine" in err, "no engine: a clear error", res)

@@ -300,6 +300,12 @@ def test_tls_policy():
     rc, out, err = docker(env, "version")
     tap.ok(rc != 0 and "Server:" not in out, "the docker CLI without a client certificate fails",
            out + err)
+    plain = dict(env, DOCKER_HOST="tcp://127.0.0.1:%d" % m.port)
+    for k in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH"):
+        plain.pop(k, None)
+    rc, out, err = docker(plain, "ps")
+    tap.ok(rc == 1 and "Client sent an HTTP request to an HTTPS server." in err,
+           "plain HTTP to the TLS port: dockerd's 400 answer, shown by the CLI", out + err)
     for cipher, want in (("ECDHE-ECDSA-AES128-GCM-SHA256", True),
                          ("ECDHE-ECDSA-AES256-GCM-SHA384", True),
                          ("ECDHE-ECDSA-CHACHA20-POLY1305", False),
