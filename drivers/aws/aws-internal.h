@@ -79,8 +79,8 @@ int aws_remove(struct driver_ctx *ctx, bool force, struct mc_error **err);
 
 /* ---- typed operations (aws-ops.c) ---- */
 
-/* Adds Filter.N for name with several values. */
-void aws_params_filter_values(struct aws_params *p, const char *name, const char *const *values);
+/* Adds a filter on the machine's create-id tag. */
+void aws_params_filter_machine(struct aws_params *p, const struct aws_session *s);
 /* Adds TagSpecification.N for resource_type with the machine's tags. */
 void aws_params_tag_spec(struct aws_params *p, const struct aws_session *s,
                          const char *resource_type);

@@ -17,27 +17,16 @@ const char *const aws_live_states[] = { "pending", "running", "stopping", "stopp
 /* ---- parameters ---- */
 
 void
-aws_params_filter_values(struct aws_params *p, const char *name, const char *const *values)
+aws_params_filter_machine(struct aws_params *p, const struct aws_session *s)
 {
-    int n = 1;
-    for (size_t i = 0; i < p->n; i++)
-        if (startswith(p->names[i], "Filter.") && endswith(p->names[i], ".Name"))
-            n++;
-    _cleanup_free_ char *k = xasprintf("Filter.%d.Name", n);
-    aws_params_add(p, k, name);
-    for (size_t i = 0; values[i]; i++) {
-        _cleanup_free_ char *v = xasprintf("Filter.%d.Value.%zu", n, i + 1);
-        aws_params_add(p, v, values[i]);
-    }
+    _cleanup_free_ char *tag = xasprintf("tag:%s", AWS_TAG_ID);
+    aws_params_filter(p, tag, s->id);
 }
 
 void
 aws_params_tag_spec(struct aws_params *p, const struct aws_session *s, const char *resource_type)
 {
-    int n = 1;
-    for (size_t i = 0; i < p->n; i++)
-        if (startswith(p->names[i], "TagSpecification.") && endswith(p->names[i], ".ResourceType"))
-            n++;
+    int n = aws_params_next(p, "TagSpecification.", ".ResourceType");
     const char *const tags[][2] = {
         { AWS_TAG_NAME, s->ctx->name },
         { AWS_TAG_MACHINE, s->ctx->name },
@@ -120,8 +109,7 @@ int
 aws_find_instances(struct aws_session *s, struct aws_instance_list *ret, struct mc_error **err)
 {
     struct aws_params p = { 0 };
-    _cleanup_free_ char *tag = xasprintf("tag:%s", AWS_TAG_ID);
-    aws_params_filter(&p, tag, s->id);
+    aws_params_filter_machine(&p, s);
     aws_params_filter_values(&p, "instance-state-name", aws_live_states);
     int r = aws_describe_instances(s, &p, ret, err);
     aws_params_clear(&p);

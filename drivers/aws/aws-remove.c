@@ -103,8 +103,7 @@ static int
 machine_key_pairs(struct aws_session *s, char ***ret, struct mc_error **err)
 {
     struct aws_params p = { 0 };
-    _cleanup_free_ char *tag = xasprintf("tag:%s", AWS_TAG_ID);
-    aws_params_filter(&p, tag, s->id);
+    aws_params_filter_machine(&p, s);
     _cleanup_free_ char *body = NULL;
     size_t len = 0;
     struct aws_key_pair_list l = { 0 };
@@ -149,8 +148,7 @@ static int
 machine_groups(struct aws_session *s, char ***ret, struct mc_error **err)
 {
     struct aws_params p = { 0 };
-    _cleanup_free_ char *tag = xasprintf("tag:%s", AWS_TAG_ID);
-    aws_params_filter(&p, tag, s->id);
+    aws_params_filter_machine(&p, s);
     _cleanup_free_ char *body = NULL;
     size_t len = 0;
     struct aws_security_group_list l = { 0 };

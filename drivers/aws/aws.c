@@ -14,7 +14,9 @@
 #include "xalloc.h"
 
 #define VERB_TIMEOUT_MS (10 * 60 * 1000)
-#define STDIN_MAX       (64 * 1024)
+/* status, ip, url: one DescribeInstances, retried for a minute at most unless the caller says. */
+#define QUERY_TIMEOUT_MS (60 * 1000)
+#define STDIN_MAX        (64 * 1024)
 
 /* Defaults stay empty where an AWS_* variable or a profile must be able to apply. */
 static const struct driver_option aws_options[] = {
@@ -150,10 +152,11 @@ aws_session_close(struct aws_session *s)
 
 /* ---- verbs on a made instance ---- */
 
-/* Opens a session for a verb on the machine's instance. */
+/* Opens a session for a verb on the machine's instance, with the caller's deadline or
+ * default_ms from now. */
 static int
-open_for_instance(struct aws_session *s, struct driver_ctx *ctx, const char **ret_id,
-                  struct mc_error **err)
+open_for_instance(struct aws_session *s, struct driver_ctx *ctx, int64_t default_ms,
+                  const char **ret_id, struct mc_error **err)
 {
     const char *id = mc_json_str(ctx->state, ST_INSTANCE);
     if (!id)
@@ -161,7 +164,7 @@ open_for_instance(struct aws_session *s, struct driver_ctx *ctx, const char **re
     if (aws_session_open(s, ctx, err) < 0)
         return -1;
     if (s->ec2.deadline_ms == 0)
-        s->ec2.deadline_ms = aws_deadline(ctx, VERB_TIMEOUT_MS);
+        s->ec2.deadline_ms = aws_deadline(ctx, default_ms);
     *ret_id = id;
     return 0;
 }
@@ -192,7 +195,7 @@ act(struct driver_ctx *ctx, const char *action, bool force, aws_wait_fn want, co
 {
     _cleanup_session_ struct aws_session s = { 0 };
     const char *id = NULL;
-    if (open_for_instance(&s, ctx, &id, err) < 0)
+    if (open_for_instance(&s, ctx, VERB_TIMEOUT_MS, &id, err) < 0)
         return -1;
     struct aws_params extra = { 0 };
     if (force)
@@ -240,7 +243,7 @@ aws_get_state(struct driver_ctx *ctx, enum driver_state *ret, struct mc_error **
     }
     _cleanup_session_ struct aws_session s = { 0 };
     const char *id = NULL;
-    if (open_for_instance(&s, ctx, &id, err) < 0)
+    if (open_for_instance(&s, ctx, QUERY_TIMEOUT_MS, &id, err) < 0)
         return -1;
     struct aws_instance_list l = { 0 };
     struct mc_error *e = NULL;
@@ -263,7 +266,7 @@ aws_get_ip(struct driver_ctx *ctx, struct mc_error **err)
 {
     _cleanup_session_ struct aws_session s = { 0 };
     const char *id = NULL;
-    if (open_for_instance(&s, ctx, &id, err) < 0)
+    if (open_for_instance(&s, ctx, QUERY_TIMEOUT_MS, &id, err) < 0)
         return NULL;
     struct aws_instance_list l = { 0 };
     if (aws_describe_instance(&s, id, &l, err) < 0) {

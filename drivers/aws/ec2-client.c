@@ -47,17 +47,32 @@ aws_params_addf(struct aws_params *p, const char *name, const char *fmt, ...)
     aws_params_add(p, name, v);
 }
 
-void
-aws_params_filter(struct aws_params *p, const char *name, const char *value)
+int
+aws_params_next(const struct aws_params *p, const char *prefix, const char *suffix)
 {
     int n = 1;
     for (size_t i = 0; i < p->n; i++)
-        if (startswith(p->names[i], "Filter.") && endswith(p->names[i], ".Name"))
+        if (startswith(p->names[i], prefix) && endswith(p->names[i], suffix))
             n++;
+    return n;
+}
+
+void
+aws_params_filter_values(struct aws_params *p, const char *name, const char *const *values)
+{
+    int n = aws_params_next(p, "Filter.", ".Name");
     _cleanup_free_ char *k = xasprintf("Filter.%d.Name", n);
-    _cleanup_free_ char *v = xasprintf("Filter.%d.Value.1", n);
     aws_params_add(p, k, name);
-    aws_params_add(p, v, value);
+    for (size_t i = 0; values[i]; i++) {
+        _cleanup_free_ char *v = xasprintf("Filter.%d.Value.%zu", n, i + 1);
+        aws_params_add(p, v, values[i]);
+    }
+}
+
+void
+aws_params_filter(struct aws_params *p, const char *name, const char *value)
+{
+    aws_params_filter_values(p, name, (const char *const[]){ value, NULL });
 }
 
 void

@@ -22,7 +22,12 @@ struct aws_params {
 };
 void aws_params_add(struct aws_params *p, const char *name, const char *value);
 void aws_params_addf(struct aws_params *p, const char *name, const char *fmt, ...) _printf_(3, 4);
-/* Adds Filter.N.Name=name and Filter.N.Value.1=value (N is the next free filter number). */
+/* The next free N of the parameters named PREFIX N SUFFIX ("Filter.", ".Name"), from 1. */
+int aws_params_next(const struct aws_params *p, const char *prefix, const char *suffix);
+/* Adds Filter.N.Name=name and Filter.N.Value.M for each of the NULL-terminated values (N is the
+ * next free filter number). */
+void aws_params_filter_values(struct aws_params *p, const char *name, const char *const *values);
+/* Adds Filter.N.Name=name and Filter.N.Value.1=value. */
 void aws_params_filter(struct aws_params *p, const char *name, const char *value);
 void aws_params_clear(struct aws_params *p);
 /* "Action=A&Version=2016-11-15&name=value..." form-encoded: RFC 3986 unreserved characters
