@@ -184,7 +184,20 @@ typedef int (*step_fn)(struct run *r, char **ret_detail, struct mc_error **err);
 struct step {
     const char *name;
     step_fn fn;
+    bool ssh; /* bounded by --ssh-timeout (else --provision-timeout) */
 };
+
+static int
+step_failed(const struct run *r, int i, int n, const struct step *st, int64_t t0,
+            struct mc_error **err)
+{
+    double secs = (double)(mc_now_ms() - t0) / 1000.0;
+    if (!err || !mc_error_is(*err, MC_ERR_TIMEOUT))
+        return mc_error_prefix(err, "step %d/%d '%s' failed after %.2f s: ", i, n, st->name, secs);
+    return mc_error_prefix(err, "step %d/%d '%s' failed after %.2f s, its limit (%s %gs): ", i, n,
+                           st->name, secs, st->ssh ? "--ssh-timeout" : "--provision-timeout",
+                           (double)(st->ssh ? r->ssh_timeout_ms : r->step_timeout_ms) / 1000.0);
+}
 
 static int
 run_steps(struct run *r, const struct step *steps, int n, struct mc_error **err)
@@ -194,8 +207,7 @@ run_steps(struct run *r, const struct step *steps, int n, struct mc_error **err)
         r->plan.deadline_ms = t0 + r->step_timeout_ms;
         _cleanup_free_ char *detail = NULL;
         if (steps[i].fn(r, &detail, err) < 0)
-            return mc_error_prefix(err, "step %d/%d '%s' failed after %.2f s: ", i + 1, n,
-                                   steps[i].name, (double)(mc_now_ms() - t0) / 1000.0);
+            return step_failed(r, i + 1, n, &steps[i], t0, err);
         machine_progress(r->h, "  (%d/%d) %-20s %s [%.2f s]", i + 1, n, steps[i].name,
                          detail ? detail : "", (double)(mc_now_ms() - t0) / 1000.0);
     }
@@ -368,10 +380,10 @@ int
 prov_provision_host(struct machine_handle *h, struct mc_error **err)
 {
     static const struct step steps[] = {
-        { "wait for SSH", s_wait_ssh },  { "host facts", s_facts },
-        { "host name", s_hostname },     { "upload machined", s_upload },
-        { "certificates", s_certs },     { "engine service", s_service },
-        { "host firewall", s_firewall }, { "wait for engine", s_wait_engine },
+        { "wait for SSH", s_wait_ssh, true }, { "host facts", s_facts },
+        { "host name", s_hostname },          { "upload machined", s_upload },
+        { "certificates", s_certs },          { "engine service", s_service },
+        { "host firewall", s_firewall },      { "wait for engine", s_wait_engine },
     };
     _cleanup_(run_clear) struct run r = { 0 };
     if (begin(&r, h, true, err) < 0)
@@ -470,7 +482,7 @@ int
 prov_upgrade_engine(struct machine_handle *h, struct mc_error **err)
 {
     static const struct step steps[] = {
-        { "wait for SSH", s_wait_ssh },       { "host facts", s_facts },
+        { "wait for SSH", s_wait_ssh, true }, { "host facts", s_facts },
         { "upload machined", s_upload },      { "restart engine", s_restart },
         { "wait for engine", s_wait_engine },
     };
@@ -490,7 +502,7 @@ int
 prov_regenerate_certs(struct machine_handle *h, struct mc_error **err)
 {
     static const struct step steps[] = {
-        { "wait for SSH", s_wait_ssh },
+        { "wait for SSH", s_wait_ssh, true },
         { "certificates", s_certs },
         { "restart engine", s_restart },
         { "wait for engine", s_wait_engine },

@@ -37,36 +37,59 @@ permanent(const struct mc_error *e)
            mc_error_is(e, MC_ERR_INVALID);
 }
 
+/* What a failed wait reports: the last attempt's error, unless that attempt was cut short by
+ * the deadline and only timed out right after an attempt the host answered with a cause (a
+ * refused key, a refused connection): that cause is the real one. Takes both errors. */
+static struct mc_error *
+final_cause(struct mc_error *last, struct mc_error *prev, bool cut_short)
+{
+    if (cut_short && prev && mc_error_is(last, MC_ERR_TIMEOUT) &&
+        !mc_error_is(prev, MC_ERR_TIMEOUT)) {
+        mc_error_free(last);
+        return prev;
+    }
+    mc_error_free(prev);
+    return last;
+}
+
 int
 prov_wait_ssh(const struct prov_ssh_config *c, int64_t deadline_ms, struct prov_ssh **ret,
               int *ret_attempts, struct mc_error **err)
 {
     int64_t start = mc_now_ms(), delay = 50;
     int attempts = 0;
+    struct mc_error *prev = NULL;
     for (;;) {
         struct mc_error *e = NULL;
         attempts++;
         /* One attempt never takes the whole budget: a host whose packets are dropped while it
          * boots (a cloud firewall not in place yet) answers a later attempt. */
         int64_t attempt_deadline = mc_now_ms() + SSH_ATTEMPT_MAX_MS;
-        if (attempt_deadline > deadline_ms)
+        bool cut_short = attempt_deadline > deadline_ms;
+        if (cut_short)
             attempt_deadline = deadline_ms;
         if (prov_ssh_connect(c, attempt_deadline, ret, &e) == 0) {
+            mc_error_free(prev);
             if (ret_attempts)
                 *ret_attempts = attempts;
             return 0;
         }
         int64_t pause = permanent(e) ? -1 : next_pause(&delay, 2000, deadline_ms);
         if (pause < 0) {
-            if (!permanent(e))
-                mc_error_prefix(&e, "SSH did not become usable in %.1f s (%d attempt%s): ",
-                                (double)(mc_now_ms() - start) / 1000.0, attempts,
-                                attempts == 1 ? "" : "s");
+            if (permanent(e)) {
+                mc_error_free(prev);
+                return mc_error_propagate(err, e);
+            }
+            e = final_cause(e, prev, cut_short);
+            mc_error_prefix(&e, "SSH did not become usable in %.1f s (%d attempt%s): ",
+                            (double)(mc_now_ms() - start) / 1000.0, attempts,
+                            attempts == 1 ? "" : "s");
             return mc_error_propagate(err, e);
         }
         log_debug("SSH attempt %d failed, retrying in %lld ms: %s", attempts, (long long)pause,
                   e->message);
-        mc_error_free(e);
+        mc_error_free(prev);
+        prev = e;
         mc_sleep_ms(pause);
     }
 }

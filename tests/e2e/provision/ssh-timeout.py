@@ -18,8 +18,9 @@ rc, out, err, secs = m.create_generic('slow', h, '--ssh-timeout', '3s')
 diag(err)
 ok(rc != 0, 'create fails while sshd never answers')
 ok(3.0 <= secs < 6.0, 'it fails within --ssh-timeout 3s (took %.2f s)' % secs)
-ok("'wait for SSH'" in err and 'sent no SSH identification' in err,
-   'the error names the step and the real cause', err)
+ok("'wait for SSH'" in err and 'its limit (--ssh-timeout 3s)' in err and
+   'sent no SSH identification' in err, 'the error names the step, its limit and the real cause',
+   err)
 rec = m.record('slow')
 ok(rec['create']['state'] == 'failed' and rec['create']['step'] == 'provision',
    "the machine is left 'failed' at the provision step", str(rec['create']))

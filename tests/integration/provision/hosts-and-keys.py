@@ -164,6 +164,20 @@ def unauthorised_key():
     m.run('rm', '-y', 'other')
 
 
+def step_timeout():
+    """A step that outlives --provision-timeout fails on time, naming the step and the limit."""
+    h, = hosts.up(1, '-t')
+    # `hostname NAME` (step 3) hangs; the facts' plain `hostname` (step 2) answers.
+    hosts.exec(h, "printf '#!/bin/sh\\n[ $# -gt 0 ] && sleep 60\\nexec /bin/hostname \"$@\"\\n' "
+                  ">/usr/local/bin/hostname; chmod 755 /usr/local/bin/hostname")
+    rc, out, err, secs = m.create_generic('hang', h, '--provision-timeout', '2s')
+    ok(rc == 1 and "step 3/8 'host name' failed after 2." in err and
+       'its limit (--provision-timeout 2s)' in err and 'timed out' in err,
+       'a hanging step fails naming the step, the limit and the cause', err)
+    ok(secs < 6, 'on time (%.2f s)' % secs)
+    m.run('rm', '-y', 'hang')
+
+
 def failing_engine():
     h, = hosts.up(1, '-f')
     # A static binary that is not an engine: the service cannot start, and the error says so.
@@ -196,6 +210,7 @@ def firewall():
 
 changed_host_key()
 unauthorised_key()
+step_timeout()
 failing_engine()
 firewall()
 sudo_users()
