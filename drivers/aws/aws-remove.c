@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "aws-internal.h"
+#include "fs.h"
 #include "json.h"
 #include "strv.h"
 #include "timeutil.h"
@@ -299,10 +300,13 @@ remove_groups(struct aws_session *s, struct mc_error **err)
     return aws_save(s, err);
 }
 
-static int (*const removals[])(struct aws_session *, struct mc_error **) = {
-    remove_instances,
-    remove_key_pairs,
-    remove_groups,
+static const struct {
+    int (*remove)(struct aws_session *, struct mc_error **);
+    const char *crashpoint; /* passed once the step is done and saved */
+} removals[] = {
+    { remove_instances, "aws:rm-instances-terminated" },
+    { remove_key_pairs, "aws:rm-key-pairs-deleted" },
+    { remove_groups, "aws:rm-groups-deleted" },
 };
 
 int
@@ -318,8 +322,10 @@ aws_remove(struct driver_ctx *ctx, bool force, struct mc_error **err)
     struct mc_error *first = NULL;
     for (size_t i = 0; i < ELEMENTSOF(removals); i++) {
         struct mc_error *e = NULL;
-        if (removals[i](&s, &e) == 0)
+        if (removals[i].remove(&s, &e) == 0) {
+            mc_crashpoint(removals[i].crashpoint);
             continue;
+        }
         mc_error_propagate(&first, e);
         if (!force)
             break;

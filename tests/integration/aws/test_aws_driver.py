@@ -26,6 +26,11 @@ CRASH_POINTS = [
     "aws:instance-saved",
     "aws:instance-running",
 ]
+RM_CRASH_POINTS = [
+    "aws:rm-instances-terminated",
+    "aws:rm-key-pairs-deleted",
+    "aws:rm-groups-deleted",
+]
 # Two Debian-like images and a decoy, so that the default owner and name pattern pick the newest.
 # moto 5.2 cannot take creation_date from MOTO_AMIS_PATH in more than one region (it parses the
 # shared list in place), so all three get the same creation time and the newest is the one whose
@@ -298,6 +303,21 @@ class Suite:
         self.run("rm", name)
         t.ok(awstest.nothing(awstest.ours(self.ec2)), "and rm cleans it")
 
+    def crash_during_rm(self):
+        """An rm killed after each of its steps leaves a record that the next rm finishes."""
+        t = self.t
+        for n, label in enumerate(RM_CRASH_POINTS):
+            name = "rmcrash%d" % n
+            self.run("create", name, self.image_opts, desc="create %s" % name)
+            env = awstest.machine_env(self.moto, self.home, REGION,
+                                      {"MACHINE_TEST_CRASH_AT": label})
+            p = self.run("rm", name, env=env, expect=None)
+            t.is_(p.returncode, -9, "rm killed at %s" % label)
+            self.run("rm", name, desc="rm again after the crash at %s" % label)
+            t.ok(awstest.nothing(awstest.ours(self.ec2)),
+                 "after the crash at %s the second rm leaves nothing" % label,
+                 awstest.ours(self.ec2))
+
     def dead_instance(self):
         """An instance that dies between two runs of create is replaced, not waited for."""
         t = self.t
@@ -435,6 +455,7 @@ class Suite:
             self.shared_group()
             self.dead_instance()
             self.crash_points()
+            self.crash_during_rm()
         finally:
             self.moto.stop()
         code = self.t.done()
