@@ -360,8 +360,10 @@ class Suite:
              "sent: --aws-spot-price as the spot MaxPrice; no public address asked for", run)
         import base64
         ud = ec2.describe_instance_attribute(InstanceId=inst["InstanceId"], Attribute="userData")
-        t.ok("name: debian" in base64.b64decode(ud["UserData"]["Value"]).decode(),
-             "EC2: --aws-ssh-user in the cloud-init user data")
+        t.ok("name: debian" in base64.b64decode(ud["UserData"]["Value"]).decode()
+             and st.get("ssh_user") == "debian",
+             "EC2: --aws-ssh-user in the cloud-init user data, and the user SSH will log in as",
+             st)
         p = self.run(["ip", "opt1"], env=env)
         t.is_(p.stdout.strip(), inst["PrivateIpAddress"], "ip: --aws-use-private-address")
         p = self.run(["status", "opt1"], env=env)
