@@ -331,6 +331,37 @@ def ssh_keypair(workdir, name):
         return path + ".pub", f.read().strip()
 
 
+def tree_text(path):
+    """Every file under path, read as text, joined: for 'no secret anywhere' checks."""
+    out = []
+    for root, _, files in os.walk(path):
+        for f in files:
+            with open(os.path.join(root, f), errors="replace") as fh:
+                out.append(fh.read())
+    return "\n".join(out)
+
+
+def run_suite(suite, sections):
+    """Runs the suite's sections in order, stops moto however they end, prints the plan and
+    returns the exit status (the test folder is kept after a failure)."""
+    try:
+        for section in sections:
+            section()
+    finally:
+        suite.moto.stop()
+    code = suite.t.done()
+    cleanup(suite.dir, code == 0)
+    return code
+
+
+def main(suite_class, usage):
+    """The entry point of a suite script: checks its one argument, enters the namespace."""
+    if len(sys.argv) != 2:
+        bail("usage: " + usage)
+    enter_private_netns()
+    sys.exit(suite_class(sys.argv[1]).main())
+
+
 def tmpdir():
     return tempfile.mkdtemp(prefix="aws-test-")
 

@@ -10,7 +10,6 @@ usage: test_aws_cli.py PATH/TO/machine
 import json
 import os
 import subprocess
-import sys
 
 import awstest
 from awstest import TAGS, Tap, tags_of
@@ -77,14 +76,6 @@ class Suite:
         return (ec2 or self.ec2).describe_instances(InstanceIds=[iid])["Reservations"][0][
             "Instances"][0]
 
-    def files_text(self):
-        out = []
-        for root, _, files in os.walk(self.store):
-            for f in files:
-                with open(os.path.join(root, f), errors="replace") as fh:
-                    out.append(fh.read())
-        return "\n".join(out)
-
     def journey(self):
         t = self.t
         p = self.run(["create"] + self.flags + ["web1"], desc="machine create --driver aws "
@@ -112,7 +103,7 @@ class Suite:
                         tuple(r["CidrIp"] for r in p["IpRanges"])) for p in sg["IpPermissions"])
         t.is_(rules, [("tcp", 22, 22, (CIDR,)), ("tcp", 2376, 2376, (CIDR,))],
               "EC2: exactly two ingress rules from the given address")
-        t.ok(self.moto.secret not in self.files_text(), "no secret in the store")
+        t.ok(self.moto.secret not in awstest.tree_text(self.store), "no secret in the store")
 
         # ls shows the create state of a machine that is not provisioned yet, and must not dial
         # its engine (moto's public addresses belong to strangers; this namespace has no route).
@@ -247,8 +238,8 @@ class Suite:
         out = p.stdout + p.stderr + p2.stdout + p2.stderr
         t.ok("EC2 RunInstances" in out, "the debug log shows the calls", out[-2000:])
         t.ok(creds["SecretAccessKey"] not in out and creds["SessionToken"] not in out
-             and creds["SecretAccessKey"] not in self.files_text()
-             and creds["SessionToken"] not in self.files_text(),
+             and creds["SecretAccessKey"] not in awstest.tree_text(self.store)
+             and creds["SessionToken"] not in awstest.tree_text(self.store),
              "neither the secret nor the session token is logged or stored")
         p = self.run(["status", "tok1"], env=self.env({
             "AWS_ACCESS_KEY_ID": creds["AccessKeyId"],
@@ -413,25 +404,18 @@ class Suite:
              awstest.ours(self.ec2))
 
     def main(self):
-        try:
-            self.journey()
-            self.help_flags()
-            self.all_flags()
-            self.lossy()
-            self.precedence()
-            self.wrong_secret()
-            self.stdin_credentials()
-            self.session_token_and_logs()
-            self.crashes()
-        finally:
-            self.moto.stop()
-        code = self.t.done()
-        awstest.cleanup(self.dir, code == 0)
-        return code
+        return awstest.run_suite(self, [
+            self.journey,
+            self.help_flags,
+            self.all_flags,
+            self.lossy,
+            self.precedence,
+            self.wrong_secret,
+            self.stdin_credentials,
+            self.session_token_and_logs,
+            self.crashes,
+        ])
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        awstest.bail("usage: test_aws_cli.py PATH/TO/machine")
-    awstest.enter_private_netns()
-    sys.exit(Suite(sys.argv[1]).main())
+    awstest.main(Suite, "test_aws_cli.py PATH/TO/machine")

@@ -8,7 +8,6 @@ usage: test_aws_driver.py PATH/TO/aws-drv
 import base64
 import os
 import subprocess
-import sys
 
 import awstest
 from awstest import TAGS, Tap, tags_of
@@ -93,14 +92,6 @@ class Suite:
         return self.ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0][
             "Instances"][0]
 
-    def store_text(self):
-        out = []
-        for root, _, files in os.walk(self.store):
-            for f in files:
-                with open(os.path.join(root, f), errors="replace") as fh:
-                    out.append(fh.read())
-        return "\n".join(out)
-
     # ---- the journey: create, every verb, rm ----
 
     def journey(self):
@@ -112,7 +103,7 @@ class Suite:
              "the state records the instance, the region and the create id", st)
         t.ok("environment" in st.get("credentials", ""), "the state says where credentials came "
              "from", st.get("credentials"))
-        t.ok(self.moto.secret not in self.store_text(), "no secret anywhere in the machine's files")
+        t.ok(self.moto.secret not in awstest.tree_text(self.store), "no secret anywhere in the machine's files")
         inst = self.describe(iid)
         tags = tags_of(inst)
         t.is_(inst["State"]["Name"], "running", "EC2: the instance runs")
@@ -446,25 +437,18 @@ class Suite:
         t.ok(awstest.nothing(awstest.ours(self.ec2)), "rm of the last user deletes the group")
 
     def main(self):
-        try:
-            self.journey()
-            self.wrong_secret()
-            self.credential_sources()
-            self.options()
-            self.network()
-            self.shared_group()
-            self.dead_instance()
-            self.crash_points()
-            self.crash_during_rm()
-        finally:
-            self.moto.stop()
-        code = self.t.done()
-        awstest.cleanup(self.dir, code == 0)
-        return code
+        return awstest.run_suite(self, [
+            self.journey,
+            self.wrong_secret,
+            self.credential_sources,
+            self.options,
+            self.network,
+            self.shared_group,
+            self.dead_instance,
+            self.crash_points,
+            self.crash_during_rm,
+        ])
 
 
 if __name__ == "__main__":
-    if len(sys.argv) != 2:
-        awstest.bail("usage: test_aws_driver.py PATH/TO/aws-drv")
-    awstest.enter_private_netns()
-    sys.exit(Suite(sys.argv[1]).main())
+    awstest.main(Suite, "test_aws_driver.py PATH/TO/aws-drv")
