@@ -139,6 +139,7 @@ JOURNEY = [
     ("rm", ["rm", "s1"], None, "all"),
     ("logs of a missing container", ["logs", "s1"], None, "all"),
     ("a name in use", ["run", "--name", "e3", "bb", "true"], None, "all"),
+    ("rmi of the image a container uses", ["rmi", "bb"], None, "all"),
     ("rm -f", ["rm", "-f", "e3"], None, "all"),
     ("nothing left", ["ps", "-aq"], None, "all"),
 ]
