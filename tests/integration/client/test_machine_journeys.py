@@ -131,6 +131,44 @@ def run_journey(env, how):
     exit_codes(env, how)
 
 
+def limits_journey(env, how):
+    """-v, --memory, --cpus, --pids-limit and --restart reach the engine and take effect."""
+    host = os.path.join(T, "host-" + how)
+    os.makedirs(host, exist_ok=True)
+    with open(os.path.join(host, "f"), "w") as f:
+        f.write("hello\n")
+    rc, out, err = res = M(env, "run", "--rm", "-v", host + ":/data:ro", "bb", "sh", "-c",
+                           "cat /data/f; touch /data/x 2>/dev/null || echo ro")
+    check(rc == 0 and out == "hello\nro\n", "run -v SRC:DST:ro (%s)" % how, res)
+    rc, out, err = res = M(env, "run", "--rm", "-v", host + ":/data", "bb", "sh", "-c",
+                           "echo w > /data/w")
+    check(rc == 0 and open(os.path.join(host, "w")).read() == "w\n",
+          "run -v SRC:DST writes to the host (%s)" % how, res)
+    rc, out, err = res = M(env, "run", "--rm", "--memory", "16m", "bb", "sh", "-c",
+                           "x=$(head -c 64000000 /dev/zero | tr '\\0' a); echo survived")
+    check(rc == 137 and "survived" not in out, "run --memory 16m: a hog is killed, 137 (%s)" % how,
+          res)
+    rc, out, err = res = M(env, "run", "--rm", "--pids-limit", "5", "bb", "sh", "-c",
+                           "for i in 1 2 3 4 5 6 7 8; do sleep 1 & done; wait")
+    check("can't fork" in err, "run --pids-limit 5: the sixth process cannot fork (%s)" % how,
+          res)
+    name = "rp-" + how
+    rc, out, err = res = M(env, "run", "-d", "--name", name, "--restart", "on-failure:2",
+                           "--cpus", "0.5", "--memory", "32m", "--pids-limit", "30", "bb", "sh",
+                           "-c", "exit 1")
+    fmt = ("{{.RestartCount}} {{.State.Status}} {{.HostConfig.Memory}} {{.HostConfig.NanoCpus}}"
+           " {{.HostConfig.PidsLimit}} {{.HostConfig.RestartPolicy.Name}}")
+    deadline = time.time() + 15
+    while time.time() < deadline:
+        rc, out, err = res = M(env, "container", "inspect", "-f", fmt, name)
+        if out.startswith("2 exited"):
+            break
+        time.sleep(0.1)
+    check(out == "2 exited 33554432 500000000 30 on-failure\n",
+          "run --restart on-failure:2 --cpus --memory --pids-limit (%s)" % how, res)
+    M(env, "container", "rm", "-f", name)
+
+
 def exit_codes(env, how):
     rc, out, err = res = M(env, "run", "--rm", "nosuchimage")
     check(rc == 125 and "No such image" in err, "a missing image exits 125 (%s)" % how, res)
@@ -335,6 +373,7 @@ try:
     images_journey(unix, "unix")
     run_journey(unix, "unix")
     detached_journey(unix, "unix")
+    limits_journey(unix, "unix")
     lifecycle_journey(unix, "unix")
     signal_journey(unix, "unix")
     tty_journey(unix, "unix")
