@@ -61,7 +61,8 @@ pick_shell(struct cli_ctx *ctx, const struct cli_args *args, enum cli_shell *ret
     return 0;
 }
 
-/* "machine [--storage-path P] env [--shell S] [--unset] [NAME]": what the user evaluates. */
+/* "machine [--storage-path P] env [--shell S] [--unset] [--no-proxy] [NAME]": what the user
+ * evaluates. */
 static char *
 hint_command(struct cli_ctx *ctx, const struct cli_args *args, const char *name, bool unset)
 {
@@ -76,6 +77,8 @@ hint_command(struct cli_ctx *ctx, const struct cli_args *args, const char *name,
         mc_buf_printf(&b, " --shell %s", cli_args_get(args, "shell", NULL));
     if (unset)
         mc_buf_puts(&b, " --unset");
+    if (!unset && cli_args_bool(args, "no-proxy", NULL))
+        mc_buf_puts(&b, " --no-proxy");
     if (!unset && !streq(name, "default"))
         mc_buf_printf(&b, " %s", name);
     return mc_buf_steal(&b);

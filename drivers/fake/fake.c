@@ -32,7 +32,7 @@ static const struct driver_option fake_options[] = {
       .type = DRIVER_OPT_STRINGS,
       .metavar = "SLOT",
       .help = "fail once at precreate, create, create-step-N, remove, start, stop, restart, "
-              "kill, get-state or get-ip (repeatable)" },
+              "kill, get-state or get-ip" },
     { .name = "fail-always",
       .type = DRIVER_OPT_BOOL,
       .help = "fail at the --fake-fail-at slots every time, not once" },

@@ -72,6 +72,8 @@ fi
 # --no-proxy adds the address to NO_PROXY, keeping what was there.
 out=$(NO_PROXY=example.com bash -c 'eval "$(machine env --no-proxy a)"; echo "$NO_PROXY"')
 check "--no-proxy appends the host to NO_PROXY" [ "$out" = "example.com,127.0.0.1" ]
+out=$("$M" env --no-proxy a | tail -n 1)
+check "the usage hint keeps --no-proxy" [ "$out" = '# eval "$(machine env --no-proxy a)"' ]
 
 # A none machine without TLS material sets DOCKER_HOST and unsets the TLS variables.
 run_m create --driver none --url tcp://127.0.0.1:23762 plain
