@@ -319,6 +319,8 @@ serve_one(struct eng_server *s, struct eng_conn *c)
         if (r < 0 && status) {
             eng_resp_send_error_close(&req, status, e->message);
             log_info("bad request from %s -> %d: %s", c->peer, status, e->message);
+            if (!c->broken)
+                linger(c); /* the rest of the request, unread, would reset the answer away */
         }
         mc_error_free(e);
         request_clear(&req);

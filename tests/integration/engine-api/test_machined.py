@@ -188,6 +188,12 @@ def test_http_robustness():
     r = unix_request(m.sock, b"GARBAGE\r\n\r\n")
     tap.ok(r.startswith(b"HTTP/1.1 400") and b"Content-Type: application/json\r\n" in r,
            "malformed request on the unix socket: 400 JSON", r[:200])
+    try:
+        r = unix_request(m.sock, b"GET /_ping HTTP/1.1\r\nX: " + b"a" * 100000 + b"\r\n\r\n")
+    except ConnectionResetError:
+        r = b"(connection reset)"
+    tap.ok(r.startswith(b"HTTP/1.1 431"), "a 100 KB header: 431, read by the client before "
+           "the close (not a reset)", r[:200])
     r = unix_request(m.sock, b"GET /v1.44/nothing HTTP/1.1\r\nHost: x\r\n\r\n")
     tap.ok(r.startswith(b"HTTP/1.1 404") and r.endswith(b'{"message":"page not found"}\n'),
            "unknown route: 404 JSON", r[:300])
