@@ -65,6 +65,14 @@ run_m -H eng version
 check "-H NAME: version shows the engine over mutual TLS" contains "$T/out" "Engine: 9.9.9-test at tcp://127.0.0.1:$port"
 out=$(eval "$("$M" env eng)"; "$M" version --format '{{.Server.Version}} {{.Server.ApiVersion}}')
 check "eval machine env: version follows DOCKER_HOST and friends" [ "$out" = "9.9.9-test 1.44" ]
+# The stock docker CLI with the flags of `machine config` (it unquotes --tlscacert="..." as
+# Docker Machine's users rely on); API 1.44 pinned, since s_server serves files by path.
+mkdir -p "$T/www/v1.44"
+cp "$T/www/version" "$T/www/v1.44/version"
+out=$(DOCKER_CONFIG="$T/docker" DOCKER_API_VERSION=1.44 docker $("$M" config eng) version \
+    --format '{{.Server.Version}}' 2>&1)
+check "docker \$(machine config eng) version reaches the engine over mutual TLS" [ "$out" = "9.9.9-test" ]
+[ "$out" = "9.9.9-test" ] || echo "# docker said: $out"
 out=$(eval "$("$M" env eng)"; unset DOCKER_CERT_PATH; HOME="$T" "$M" version 2>&1)
 check "without the client files the engine is unreachable, and version says why" \
     bash -c "echo \"\$1\" | grep -q 'did not answer\|cannot reach'" _ "$out"

@@ -34,9 +34,11 @@ test_open(const char *root)
     struct store *s = NULL;
     _cleanup_error_ struct mc_error *err = NULL;
     ok(store_open(root, &s, &err) == 0, "opens (and creates) a store");
+    is_int(mode_of(root), 0700, "the store's root is 0700");
     is_int(mode_of(s->machines_dir), 0700, "machines/ is 0700");
     is_int(mode_of(s->certs_dir), 0700, "certs/ is 0700");
     is_int(mode_of(s->locks_dir), 0700, "locks/ is 0700");
+    is_int(mode_of(s->trash_dir), 0700, "trash/ is 0700");
     store_free(s);
 }
 
