@@ -164,6 +164,19 @@ def unauthorised_key():
     m.run('rm', '-y', 'other')
 
 
+def ecdsa_key():
+    """--generic-ssh-key takes an ECDSA key (OpenSSH's own format, as ssh-keygen writes it) for
+    provisioning (libssh2) and for machine ssh (OpenSSH)."""
+    key = os.path.join(m.tmp, 'id_ecdsa')
+    subprocess.run(['ssh-keygen', '-q', '-t', 'ecdsa', '-N', '', '-f', key], check=True)
+    h, = hosts.up(1, '-e', authorized_key=key + '.pub')
+    rc, out, err, _ = m.create_generic('ec', dict(h, key=key))
+    ok(rc == 0, 'an ECDSA user key provisions', err)
+    rc, out, err, _ = m.run('ssh', 'ec', 'echo', 'ecdsa-ok')
+    ok(rc == 0 and out == 'ecdsa-ok\n', 'and machine ssh logs in with it', err)
+    m.run('rm', '-y', 'ec')
+
+
 def step_timeout():
     """A step that outlives --provision-timeout fails on time, naming the step and the limit."""
     h, = hosts.up(1, '-t')
@@ -210,6 +223,7 @@ def firewall():
 
 changed_host_key()
 unauthorised_key()
+ecdsa_key()
 step_timeout()
 failing_engine()
 firewall()
