@@ -168,9 +168,12 @@ scp_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_arg
         strv_add(&argv, "-r");
     STRV_FOREACH (p, args->positional) {
         _cleanup_free_ char *n = remote_name(*p);
+        /* An IPv6 address goes in brackets, or scp would split it at its first colon. */
+        bool v6 = strchr(d.target.host, ':') != NULL;
         if (n)
-            strv_push(&argv, xasprintf("%s@%s:%s", d.target.user ? d.target.user : "root",
-                                       d.target.host, strchr(*p, ':') + 1));
+            strv_push(&argv,
+                      xasprintf("%s@%s%s%s:%s", d.target.user ? d.target.user : "root",
+                                v6 ? "[" : "", d.target.host, v6 ? "]" : "", strchr(*p, ':') + 1));
         else
             strv_add(&argv, *p);
     }

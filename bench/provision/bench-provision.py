@@ -177,7 +177,7 @@ def main():
                              'median'))
     for k, (name, _) in enumerate(results[0][1]):
         col = [r[1][k][1] if k < len(r[1]) else float('nan') for r in results]
-        log('  %-20s %s   %6.3f s' % (name, ' '.join('%6.3f ' % c for c in col),
+        log('  %-20s %s   %6.2f s' % (name, ' '.join('%6.2f ' % c for c in col),
                                       statistics.median(col)))
     log('  %-20s %s   %6.3f s   (wall clock of the whole command)' %
         ('total', ' '.join('%6.3f ' % t for t in totals), ours))
