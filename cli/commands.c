@@ -47,15 +47,6 @@ cli_commands(void)
     return commands;
 }
 
-const struct cli_command *
-cli_command_find(const char *name)
-{
-    for (size_t i = 0; commands[i]; i++)
-        if (streq(commands[i]->name, name))
-            return commands[i];
-    return NULL;
-}
-
 static int
 unknown_command(const char *name, struct mc_error **err)
 {

@@ -56,6 +56,16 @@ cli_command_help(const struct cli_command *cmd, FILE *f)
             flag_help(f, set.flags[i]);
 }
 
+const struct cli_command *
+cli_command_find(const char *name)
+{
+    const struct cli_command *const *commands = cli_commands();
+    for (size_t i = 0; commands[i]; i++)
+        if (streq(commands[i]->name, name))
+            return commands[i];
+    return NULL;
+}
+
 int
 cli_store(struct cli_ctx *ctx, struct store **ret, struct mc_error **err)
 {

@@ -24,15 +24,6 @@ cli_commands(void)
     return commands;
 }
 
-const struct cli_command *
-cli_command_find(const char *name)
-{
-    for (size_t i = 0; commands[i]; i++)
-        if (streq(commands[i]->name, name))
-            return commands[i];
-    return NULL;
-}
-
 /* machine-full next to this program (the build tree), or in the installed layout's
  * BINDIR/../libexec/machine/. */
 static char *
