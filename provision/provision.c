@@ -329,11 +329,7 @@ wait_engine(struct run *r, int64_t deadline, struct mc_error **err)
     int port = (int)machine_flag_int(r->h, "engine_port", MACHINE_ENGINE_PORT);
     if (prov_wait_engine(r->ip, port, &tls, deadline, err) == 0)
         return 0;
-    _cleanup_free_ char *tail =
-            r->ssh ? prov_engine_log_tail(&r->remote, r->facts.init, mc_now_ms() + 5000) : NULL;
-    if (tail)
-        mc_error_prefix(err, "the engine's log ends with '%s'; ", tail);
-    return -1;
+    return r->ssh ? prov_engine_log_attach(&r->remote, r->facts.init, err) : -1;
 }
 
 static int

@@ -8,6 +8,7 @@
 #include "log.h"
 #include "steps.h"
 #include "strbuf.h"
+#include "timeutil.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -136,11 +137,14 @@ prov_step_certs(struct prov_remote *r, const struct prov_plan *p, char **ret_det
     return 0;
 }
 
-/* Adds the engine's own words to an error about starting it. */
-static int
-append_log(struct mc_error **err, const char *tail)
+int
+prov_engine_log_attach(struct prov_remote *r, enum prov_init init, struct mc_error **err)
 {
-    if (!err || !*err || !tail)
+    if (!err || !*err)
+        return -1;
+    /* A time of its own: the step that failed may have used all of its own. */
+    _cleanup_free_ char *tail = prov_engine_log_tail(r, init, mc_now_ms() + 5000);
+    if (!tail)
         return -1;
     char *m = xasprintf("%s; the engine's log ends with: %s", (*err)->message, tail);
     free((*err)->message);
@@ -166,10 +170,8 @@ prov_step_service(struct prov_remote *r, const struct prov_plan *p, const struct
                      f->init == PROV_INIT_SYSTEMD ? "0644" : "0755", unit, p->deadline_ms, err) < 0)
         return -1;
     if (prov_remote_check(r, "Starting the engine", enable, true, NULL, p->deadline_ms, NULL, err) <
-        0) {
-        _cleanup_free_ char *tail = prov_engine_log_tail(r, f->init, p->deadline_ms);
-        return append_log(err, tail);
-    }
+        0)
+        return prov_engine_log_attach(r, f->init, err);
     *ret_detail =
             xasprintf("%s service %s, port %d",
                       f->init == PROV_INIT_NONE ? "self-daemonising" : prov_init_name(f->init),

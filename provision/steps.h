@@ -57,5 +57,8 @@ int prov_engine_uninstall(struct prov_remote *r, enum prov_init init, const char
 
 /* The last lines of the engine's log on the host, for an error message (NULL when none). */
 char *prov_engine_log_tail(struct prov_remote *r, enum prov_init init, int64_t deadline_ms);
+/* Adds those lines to *err, an error about the engine not starting or not answering: its
+ * own words are often the real cause. Returns -1. */
+int prov_engine_log_attach(struct prov_remote *r, enum prov_init init, struct mc_error **err);
 
 #endif

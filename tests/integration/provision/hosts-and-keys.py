@@ -191,6 +191,20 @@ def step_timeout():
     m.run('rm', '-y', 'hang')
 
 
+def engine_unreachable():
+    """An engine that starts but cannot be reached (its port dropped by the host's packet
+    filter): step 8 fails within --provision-timeout, with the cause and the engine's words."""
+    h, = hosts.up(1, '-d')
+    hosts.exec(h, 'iptables -A INPUT -p tcp --dport 2376 -j DROP')
+    rc, out, err, secs = m.create_generic('dropped', h, '--provision-timeout', '3s')
+    ok(rc == 1 and "step 8/8 'wait for engine' failed after 3." in err and
+       'its limit (--provision-timeout 3s)' in err and '/_ping failed' in err and
+       "the engine's log ends with" in err and 'listening on tcp://0.0.0.0:2376' in err,
+       'an engine nobody can reach fails the last step with the cause and its own log', err)
+    ok(secs < 8, 'on time (%.2f s)' % secs)
+    m.run('rm', '-y', 'dropped')
+
+
 def failing_engine():
     h, = hosts.up(1, '-f')
     # A static binary that is not an engine: the service cannot start, and the error says so.
@@ -225,6 +239,7 @@ changed_host_key()
 unauthorised_key()
 ecdsa_key()
 step_timeout()
+engine_unreachable()
 failing_engine()
 firewall()
 sudo_users()
