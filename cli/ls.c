@@ -15,6 +15,7 @@
 #include "cli-format.h"
 #include "cli.h"
 #include "json.h"
+#include "log.h"
 #include "strv.h"
 #include "timeutil.h"
 #include "util.h"
@@ -245,6 +246,9 @@ collect(struct live *l, struct row *rows, size_t nrows, int64_t timeout_ms)
         if (!rows[i].error)
             rows[i].error = TAKE_PTR(j->error);
     }
+    for (size_t i = 0; i < nrows; i++)
+        log_debug("ls: '%s': %s%s%s", rows[i].name, rows[i].state ? rows[i].state : "(store only)",
+                  rows[i].error ? ": " : "", rows[i].error ? rows[i].error : "");
 }
 
 static void

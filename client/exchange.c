@@ -8,6 +8,7 @@
 
 #include "client-internal.h"
 #include "json.h"
+#include "log.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -164,6 +165,7 @@ client_open(struct client *c, const struct client_call *call, struct client_exch
     } else if (read_head(x, err) < 0) {
         return mc_error_prefix(err, "%s %s: ", x->method, call->path);
     }
+    log_debug("%s %s at '%s': %ld", x->method, call->path, c->cfg.host, x->head.status);
     if (x->head.status == 101) {
         x->raw = true;
         x->kind = CLIENT_BODY_CLOSE;

@@ -4,6 +4,7 @@
 
 #include "driver.h"
 #include "json.h"
+#include "log.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -51,11 +52,12 @@ unsupported(const struct machine_driver *d, const char *action, struct mc_error 
                         action);
 }
 
-#define DISPATCH(slot, action, ...)             \
-    do {                                        \
-        if (!d->slot)                           \
-            return unsupported(d, action, err); \
-        return d->slot(__VA_ARGS__);            \
+#define DISPATCH(slot, action, ...)                                      \
+    do {                                                                 \
+        if (!d->slot)                                                    \
+            return unsupported(d, action, err);                          \
+        log_debug("driver '%s': %s of '%s'", d->name, #slot, ctx->name); \
+        return d->slot(__VA_ARGS__);                                     \
     } while (0)
 
 int
@@ -124,14 +126,17 @@ driver_get_ip(const struct machine_driver *d, struct driver_ctx *ctx, struct mc_
         unsupported(d, "give an IP address for", err);
         return NULL;
     }
+    log_debug("driver '%s': get_ip of '%s'", d->name, ctx->name);
     return d->get_ip(ctx, err);
 }
 
 char *
 driver_get_url(const struct machine_driver *d, struct driver_ctx *ctx, struct mc_error **err)
 {
-    if (d->get_url)
+    if (d->get_url) {
+        log_debug("driver '%s': get_url of '%s'", d->name, ctx->name);
         return d->get_url(ctx, err);
+    }
     _cleanup_free_ char *ip = driver_get_ip(d, ctx, err);
     if (!ip)
         return NULL;

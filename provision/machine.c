@@ -280,6 +280,7 @@ set_step(struct machine_handle *h, enum store_create_state st, const char *step,
          struct mc_error **err)
 {
     store_machine_set_create_state(h->rec, st, step, NULL);
+    log_debug("create '%s': %s, step '%s'", h->rec->name, store_create_state_to_string(st), step);
     return machine_save(h, err);
 }
 

@@ -9,6 +9,7 @@
 
 #include "crypto.h"
 #include "fs.h"
+#include "log.h"
 #include "store.h"
 #include "strv.h"
 #include "util.h"
@@ -107,6 +108,7 @@ mark_dirty(const struct store *s, const char *name)
 {
     _cleanup_free_ char *marker = dirty_path(s, name);
     if (access(marker, F_OK) == 0) {
+        log_debug("machine '%s': a writer crashed; removing its temporary files", name);
         _cleanup_free_ char *dir = store_machine_dir(s, name);
         mc_remove_stale_temps(dir);
         return;
@@ -159,6 +161,7 @@ store_tidy_machine(const struct store *s, const char *name)
     _cleanup_close_ int fd = mc_lock_path(path, true, 0, &e);
     if (fd < 0)
         return; /* a writer is at work: its temporary files are not stale */
+    log_debug("machine '%s': a writer crashed; removing its temporary files", name);
     _cleanup_free_ char *dir = store_machine_dir(s, name);
     mc_remove_stale_temps(dir);
     unlink(marker);

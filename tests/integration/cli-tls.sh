@@ -63,6 +63,9 @@ run_m ls --timeout 5 --format '{{.Name}}|{{.DockerVersion}}|{{.Error}}' --filter
 check "ls reads the engine version over mutual TLS" [ "$(cat "$T/out")" = "eng|v9.9.9-test|" ]
 run_m -H eng version
 check "-H NAME: version shows the engine over mutual TLS" contains "$T/out" "Engine: 9.9.9-test at tcp://127.0.0.1:$port"
+MACHINE_LOG=client:debug run_m -H eng version
+check "MACHINE_LOG=client:debug logs each request and its status" \
+    contains "$T/err" "debug: GET /.*version at 'tcp://127.0.0.1:$port': 200"
 out=$(eval "$("$M" env eng)"; "$M" version --format '{{.Server.Version}} {{.Server.ApiVersion}}')
 check "eval machine env: version follows DOCKER_HOST and friends" [ "$out" = "9.9.9-test 1.44" ]
 # The stock docker CLI with the flags of `machine config` (it unquotes --tlscacert="..." as

@@ -75,6 +75,8 @@ check "MACHINE_DRIVER picks the driver" [ "$("$M" inspect --format '{{.DriverNam
 "$M" -q restart f1; check "restart" [ "$("$M" status f1)" = "Running" ]
 run_m status --format '{{.Name}}={{.State}}' f1
 check "status --format" [ "$(cat "$T/out")" = "f1=Running" ]
+run_m --debug status f1
+check "--debug logs the driver calls" contains "$T/err" "debug: driver 'fake': get_state of 'f1'"
 run_m url f1
 check "url asks the driver" [ "$(cat "$T/out")" = "tcp://192.0.2.5:2376" ]
 run_m ls --timeout 0 --filter driver=fake --format '{{.Name}}'
