@@ -87,7 +87,7 @@ kill_pidfiles() {
         pids=
         for f in '"$pattern"'; do
             [ -f "$f" ] || continue
-            p=$(cat "$f")
+            p=$(cat "$f" 2>/dev/null) || continue
             [ -n "$p" ] && kill "$p" 2>/dev/null && pids="$pids $p"
         done
         for p in $pids; do

@@ -235,7 +235,7 @@ test_state_table(void)
         { VIR_DOMAIN_PMSUSPENDED, DRIVER_STATE_SAVED },
     };
     for (size_t i = 0; i < ELEMENTSOF(map); i++)
-        is_int(lvdrv_state_from_libvirt(map[i].vir), map[i].want, "libvirt state %d maps to %s",
+        is_int(lvdrv_state_from_libvirt(map[i].vir), map[i].want, "libvirt state %d maps to '%s'",
                map[i].vir, driver_state_to_string(map[i].want));
 }
 
