@@ -57,6 +57,12 @@ ssh_dest(struct cli_ctx *ctx, const char *name, struct ssh_dest *ret, struct mc_
     ret->key = ret->target.identity ? xstrdup(ret->target.identity)
                                     : store_machine_path(s, name, "id_ed25519");
     ret->known_hosts = store_machine_path(s, name, "known_hosts");
+    if (!mc_path_exists(ret->known_hosts) && !h->driver->provisions)
+        return mc_error_set(err, MC_ERR_UNSUPPORTED,
+                            "machine '%s' has no pinned host key: machine pins one when it "
+                            "provisions a host, and machines of the '%s' driver are not "
+                            "provisioned",
+                            name, h->driver->name);
     if (!mc_path_exists(ret->known_hosts))
         return mc_error_set(err, MC_ERR_CONFLICT,
                             "machine '%s' has no pinned host key yet ('%s'): run 'machine "

@@ -90,6 +90,8 @@ run_m regenerate-certs nn
 check "regenerate-certs of a none machine is refused" [ "$rc" -eq 1 ]
 run_m ssh nn
 check_sh "ssh to a none machine says why not" '[ "$rc" -eq 1 ] && contains "$T/err" "none"'
+run_m ssh f1
+check_sh "ssh to a fake machine: not provisioned, so no pinned host key" '[ "$rc" -eq 1 ] && contains "$T/err" "are not provisioned"'
 run_m stop nn
 check_sh "stop of a none machine: the driver cannot" '[ "$rc" -eq 1 ] && contains "$T/err" "cannot stop"'
 
