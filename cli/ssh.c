@@ -114,7 +114,7 @@ ssh_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_arg
 
 const struct cli_command cli_cmd_ssh = {
     .name = "ssh",
-    .usage = "[NAME] [COMMAND [ARG...]]",
+    .usage = "[NAME] [[--] COMMAND [ARG...]]",
     .summary = "Log into a machine with ssh, or run a command there",
     .description = "Uses the machine's key (machines/NAME/id_ed25519, or the key given to "
                    "the generic driver)\nand the host key pinned when it was provisioned; a "
