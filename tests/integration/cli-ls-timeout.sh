@@ -40,6 +40,14 @@ after=$(cat "$T/port.count")
 check "ls --timeout 2 contacted each host once per list ($before connections)" [ "$before" -eq 20 ]
 check "ls --timeout 0 contacts no host (connections: $before, then $after)" [ "$before" = "$after" ]
 check "ls --timeout 0 shows the create state" [ "$(grep -c '^silent.* ready ' "$T/out")" -eq 10 ]
+# env, active, config and inspect read the store only (DESIGN.md §6): no connection either.
+env_out=$("$M" env silent3) && eval "$env_out" && active=$("$M" active) &&
+    "$M" config silent3 >/dev/null && "$M" inspect silent3 >/dev/null
+rc=$?
+unset DOCKER_HOST MACHINE_NAME DOCKER_MACHINE_NAME DOCKER_TLS_VERIFY DOCKER_CERT_PATH
+check_sh "env, active, config and inspect answer from the store" '[ "$rc" -eq 0 ] && [ "$active" = silent3 ]'
+for _ in $(seq 10); do [ "$(cat "$T/port.count")" != "$before" ] && break; sleep 0.05; done
+check "and contact no host (connections: $before, then $(cat "$T/port.count"))" [ "$before" = "$(cat "$T/port.count")" ]
 run_m ls --timeout 0 --filter name='silent1*' --filter driver=none --format '{{.Name}}'
 check "filters: name glob AND driver" [ "$(tr '\n' ' ' <"$T/out")" = "silent1 silent10 " ]
 run_m ls --timeout 0 --filter state=ready --filter state=failed -q
