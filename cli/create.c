@@ -27,6 +27,11 @@ static const struct cli_flag create_flags[] = {
       .type = CLI_STRINGS,
       .metavar = "NAME|IP",
       .help = "an extra subject alternative name for the engine's certificate" },
+    { .name = "tls-validity-days",
+      .type = CLI_STRING,
+      .metavar = "DAYS",
+      .dflt = "1080",
+      .help = "how long the engine's server certificate is valid (regenerate-certs renews it)" },
     { .name = "engine-binary",
       .type = CLI_STRING,
       .metavar = "PATH",
@@ -64,6 +69,18 @@ parse_timeout(const struct cli_args *args, const char *flag, int64_t *ret, struc
     if (mc_parse_duration_ms(text, ret) < 0 || *ret <= 0)
         return mc_error_set(err, MC_ERR_USAGE, "--%s '%s' is not a duration (30s, 2m, 1500ms)",
                             flag, text);
+    return 0;
+}
+
+static int
+parse_days(const char *text, int *ret, struct mc_error **err)
+{
+    int days = 0;
+    if (mc_parse_int(text, &days) < 0 || days < 1 || days > 36500)
+        return mc_error_set(err, MC_ERR_USAGE,
+                            "--tls-validity-days '%s' is not a number of days from 1 to 36500",
+                            text);
+    *ret = days;
     return 0;
 }
 
@@ -140,7 +157,9 @@ create_run(struct cli_ctx *ctx, const struct cli_command *cmd, const struct cli_
     };
     if (parse_port(cli_args_get_or_default(args, "engine-port", NULL), &o.engine_port, err) < 0 ||
         parse_timeout(args, "ssh-timeout", &o.ssh_timeout_ms, err) < 0 ||
-        parse_timeout(args, "provision-timeout", &o.provision_timeout_ms, err) < 0)
+        parse_timeout(args, "provision-timeout", &o.provision_timeout_ms, err) < 0 ||
+        parse_days(cli_args_get_or_default(args, "tls-validity-days", NULL), &o.tls_validity_days,
+                   err) < 0)
         return -1;
     if (cli_store(ctx, &s, err) < 0)
         return -1;

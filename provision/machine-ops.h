@@ -39,6 +39,7 @@ struct machine_create_opts {
     bool no_provision;            /* stop after the driver's create */
     int engine_port;              /* 0: MACHINE_ENGINE_PORT */
     char *const *tls_san;         /* extra SANs for the server certificate, or NULL */
+    int tls_validity_days;        /* the server certificate's validity; 0: PROV_CERT_DEFAULT_DAYS */
     const char *engine_binary;    /* the machined to upload; NULL: the one next to machine */
     const char *ssh_user;         /* the user to provision as; NULL: the driver's */
     char *const *engine_opts;     /* --engine-opt KEY=VALUE (config.json keys), or NULL */

@@ -249,6 +249,8 @@ flags_json(const struct machine_create_opts *o)
     json_object_set_new(f, "engine_port",
                         json_integer(o->engine_port ? o->engine_port : MACHINE_ENGINE_PORT));
     json_object_set_new(f, "tls_san", mc_json_from_strv(o->tls_san));
+    if (o->tls_validity_days > 0)
+        json_object_set_new(f, "tls_validity_days", json_integer(o->tls_validity_days));
     mc_json_set_str(f, "engine_binary", o->engine_binary);
     mc_json_set_str(f, "ssh_user", o->ssh_user);
     json_object_set_new(f, "engine_opt", mc_json_from_strv(o->engine_opts));

@@ -293,7 +293,8 @@ s_certs(struct run *r, char **ret_detail, struct mc_error **err)
     if (!store_machine_has_tls(s, name) &&
         (prov_certs_ensure_ca(s, err) < 0 || prov_certs_install_client(s, name, err) < 0))
         return -1;
-    if (prov_certs_issue_server(s, name, r->sans, 0, err) < 0)
+    int days = (int)machine_flag_int(r->h, "tls_validity_days", 0);
+    if (prov_certs_issue_server(s, name, r->sans, days, err) < 0)
         return -1;
     _cleanup_free_ char *cert = store_machine_path(s, name, "server.pem");
     _cleanup_free_ char *key = store_machine_path(s, name, "server-key.pem");

@@ -5,8 +5,10 @@ the generated TLS certificates (docker load and docker run of busybox, and
 machine run) -> upgrade and regenerate-certs -> machine stop (the engine no longer answers) ->
 machine start -> machine rm -y leaves only the data root on the host; rm --purge on a second
 host removes that too."""
+import datetime
 import os
 import re
+import subprocess
 import sys
 
 sys.path.insert(0, os.path.join(os.environ.get('MACHINE_TEST_SRCDIR', '.'), 'tests', 'hosts'))
@@ -37,10 +39,22 @@ def leftovers(host):
     return out.split()
 
 
+def cert_days(path):
+    """The validity of a PEM certificate in days (notAfter - notBefore), read by openssl."""
+    out = subprocess.run(['openssl', 'x509', '-noout', '-startdate', '-enddate', '-in', path],
+                         capture_output=True, text=True, check=True).stdout
+    dates = dict(line.split('=', 1) for line in out.splitlines())
+    fmt = '%b %d %H:%M:%S %Y %Z'
+    start = datetime.datetime.strptime(' '.join(dates['notBefore'].split()), fmt)
+    end = datetime.datetime.strptime(' '.join(dates['notAfter'].split()), fmt)
+    return (end - start).total_seconds() / 86400 - 300 / 86400  # notBefore is backdated 5 min
+
+
 def create_and_use():
     rc, out, err, secs = m.create_generic('h1', h1, '--engine-label', 'team=provision',
                                           '--engine-env', 'MACHINE_JOURNEY=1',
-                                          '--engine-opt', 'log-format=text')
+                                          '--engine-opt', 'log-format=text',
+                                          '--tls-validity-days', '30')
     ok(rc == 0, 'machine create --driver generic on a fresh host (%.2f s)' % secs, err)
     diag(err)
     for step in ('wait for SSH', 'host facts', 'host name', 'upload machined', 'certificates',
@@ -48,6 +62,9 @@ def create_and_use():
         ok(re.search(r'\(\d/8\) %s .*\[\d+\.\d\d s\]' % step, err),
            "progress line with a duration for '%s'" % step)
     ok(m.record('h1')['create']['state'] == 'ready', "the machine is 'ready'")
+    days = cert_days(os.path.join(m.store, 'machines', 'h1', 'server.pem'))
+    ok(abs(days - 30) < 0.01, '--tls-validity-days 30 gives a 30-day server certificate (%.3f)'
+       % days)
     _, hn = hosts.exec(h1, 'hostname')
     ok(hn.strip() == 'h1', 'the host name is the machine name', hn)
     _, cfg = hosts.exec(h1, 'cat /etc/machined/config.json')
@@ -103,6 +120,9 @@ def upgrade_and_certs():
     _, onhost = hosts.exec(h1, 'cat /etc/machined/server.pem')
     ok(rc == 0 and new != old and onhost == new, 'regenerate-certs issues and uploads a new '
        'server certificate', err)
+    days = cert_days(cert)
+    ok(abs(days - 30) < 0.01, 'the new certificate keeps the 30 days of --tls-validity-days '
+       '(%.3f)' % days)
     ok(all(re.search(r'\(%d/4\) %s .*\[\d+\.\d\d s\]' % (i + 1, step), err) for i, step in
            enumerate(('wait for SSH', 'certificates', 'restart engine', 'wait for engine'))),
        'regenerate-certs shows its four steps with their durations', err)
