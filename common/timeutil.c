@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "timeutil.h"
+#include "util.h"
 
 int64_t
 mc_now_ms(void)
@@ -150,4 +151,27 @@ mc_sleep_ms(int64_t ms)
     struct timespec ts = { .tv_sec = ms / 1000, .tv_nsec = (ms % 1000) * 1000000 };
     while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
         ;
+}
+
+int
+mc_parse_unix_time(const char *s, int64_t *ret_ns)
+{
+    if (mc_parse_rfc3339(s, ret_ns) == 0)
+        return 0;
+    char secs[32], frac[16] = "000000000";
+    const char *dot = strchr(s, '.');
+    size_t sl = dot ? (size_t)(dot - s) : strlen(s);
+    size_t fl = dot ? strlen(dot + 1) : 0;
+    int64_t sv, fv = 0;
+    if (sl == 0 || sl >= sizeof(secs) || fl > 9 || (dot && fl == 0))
+        return -1;
+    memcpy(secs, s, sl);
+    secs[sl] = '\0';
+    if (dot)
+        memcpy(frac, dot + 1, fl);
+    if (mc_parse_int64(secs, &sv) < 0 || (fl && mc_parse_int64(frac, &fv) < 0) || fv < 0 ||
+        sv < 0 || sv > INT64_MAX / 1000000000 - 1)
+        return -1;
+    *ret_ns = sv * 1000000000 + fv;
+    return 0;
 }

@@ -81,8 +81,9 @@ extern const struct eng_module *const eng_modules[];
 extern const struct eng_module eng_system_module;     /* api/api-system.c: _ping, version, info */
 extern const struct eng_module eng_images_module;     /* images/ */
 extern const struct eng_module eng_containers_module; /* containers/ */
+extern const struct eng_module eng_events_module;     /* api/api-events.c: GET /events */
 /* api/api-unsupported.c: 501 with a clear message for the Docker API routes not implemented
- * (networks, volumes, events, build, swarm, ...); last, so any module implementing one wins. */
+ * (networks, volumes, build, swarm, ...); last, so any module implementing one wins. */
 extern const struct eng_module eng_unsupported_module;
 
 /* Runs every module's init() in order; on failure, shuts down the ones already started. */

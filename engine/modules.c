@@ -6,7 +6,8 @@
 #include "log.h"
 
 const struct eng_module *const eng_modules[] = {
-    &eng_system_module, &eng_images_module, &eng_containers_module, &eng_unsupported_module, NULL,
+    &eng_system_module, &eng_images_module,      &eng_containers_module,
+    &eng_events_module, &eng_unsupported_module, NULL,
 };
 
 int

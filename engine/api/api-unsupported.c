@@ -1,6 +1,6 @@
-/* Docker Engine API routes that machined does not implement (yet): networks, volumes, events,
- * build, swarm, ... Each answers at once 501 with a JSON message naming what is missing and,
- * where there is one, what to use instead, so that `docker network ls` or `docker events` ends
+/* Docker Engine API routes that machined does not implement (yet): networks, volumes, build,
+ * swarm, ... Each answers at once 501 with a JSON message naming what is missing and,
+ * where there is one, what to use instead, so that `docker network ls` or `docker build` ends
  * with a clear error instead of dockerd's bare "page not found" (or a hang). Where the true
  * answer needs no feature (there are no volumes to list, no networks or build cache to prune),
  * it is given, so `docker volume ls` and `docker system prune` work.
@@ -24,7 +24,6 @@ static const struct {
     { "volumes", "Named volumes are not implemented by machined yet: bind a host folder with "
                  "-v /host/path:/container/path instead." },
     { "system/df", "Disk usage reports (docker system df) are not implemented by machined yet." },
-    { "events", "The event stream (docker events) is not implemented by machined yet." },
     { "build", "Building images is not implemented by machined yet: docker import a root "
                "filesystem tar, or docker load a saved image." },
     { "session", "BuildKit is not supported by machined (set DOCKER_BUILDKIT=0); building "
@@ -143,7 +142,6 @@ static const struct eng_route routes[] = {
     UNSUPPORTED("/volumes"),
     UNSUPPORTED("/volumes/{rest*}"),
     UNSUPPORTED("/system/df"),
-    UNSUPPORTED("/events"),
     UNSUPPORTED("/build"),
     UNSUPPORTED("/build/{rest*}"),
     UNSUPPORTED("/session"),

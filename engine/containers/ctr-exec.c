@@ -102,6 +102,28 @@ check_running_locked(const struct eng_ctr *c, struct mc_error **err)
     return 0;
 }
 
+void
+ctr_exec_event_locked(const struct eng_ctr_exec *e, const char *action, bool with_cmd)
+{
+    if (!e->ctr)
+        return;
+    _cleanup_buf_ struct mc_buf what = MC_BUF_INIT;
+    mc_buf_puts(&what, action);
+    size_t i;
+    const json_t *arg;
+    const json_t *cmd = with_cmd ? json_object_get(e->config, "Cmd") : NULL;
+    json_array_foreach (cmd, i, arg)
+        mc_buf_printf(&what, "%s%s", i ? " " : ": ",
+                      json_is_string(arg) ? json_string_value(arg) : "");
+    json_t *extra = json_pack("{s:s}", "execID", e->id);
+    if (e->exited) {
+        char code[16];
+        snprintf(code, sizeof(code), "%d", e->exit_code);
+        json_object_set_new(extra, "exitCode", json_string(code));
+    }
+    ctr_event_locked(e->ctr, what.data, extra);
+}
+
 struct eng_ctr_exec *
 ctr_exec_create(struct eng_ctr *c, json_t *body, struct mc_error **err)
 {
@@ -131,6 +153,7 @@ ctr_exec_create(struct eng_ctr *c, json_t *body, struct mc_error **err)
     c->execs = xreallocarray(c->execs, c->nexecs + 1, sizeof(*c->execs));
     c->execs[c->nexecs++] = e;
     prune_locked(c);
+    ctr_exec_event_locked(e, "exec_create", true);
     pthread_mutex_unlock(&ctrs.lock);
     return e;
 }
@@ -271,6 +294,7 @@ ctr_exec_start(struct eng_ctr_exec *e, bool detach, struct eng_rt_process *ret,
     if (r == 0) {
         e->running = true;
         e->pid = e->proc.pid;
+        ctr_exec_event_locked(e, "exec_start", true);
         if (e->proc.pty_fd >= 0)
             e->pty_fd = fcntl(e->proc.pty_fd, F_DUPFD_CLOEXEC, 3);
         r = ctr_watch_exec_locked(e, &e2);

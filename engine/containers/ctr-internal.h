@@ -219,6 +219,9 @@ struct eng_ctr *ctr_create(const char *name, json_t *body, char **ret_warnings,
 
 /* ---- ctr-json.c: inspect and list answers ---- */
 
+/* Publishes an event about c (api-events.h): its name, image and labels as attributes, and
+ * extra ones (stolen; NULL for none). Locked. */
+void ctr_event_locked(const struct eng_ctr *c, const char *action, json_t *extra);
 /* A time as dockerd writes it (RFC 3339 with nanoseconds; 0 is "0001-01-01T00:00:00Z"). */
 json_t *ctr_time_json(int64_t ns);
 json_t *ctr_inspect_json_locked(const struct eng_ctr *c);
@@ -231,6 +234,9 @@ void ctr_view_locked(const struct eng_ctr *c, struct eng_ctr_view *v);
 /* ---- ctr-exec.c ---- */
 
 struct eng_ctr_exec *ctr_exec_create(struct eng_ctr *c, json_t *body, struct mc_error **err);
+/* Publishes an exec's event on its container, as dockerd: "exec_create: CMD ARGS",
+ * "exec_start: CMD ARGS" (with_cmd), "exec_die" with the exit code. Locked. */
+void ctr_exec_event_locked(const struct eng_ctr_exec *e, const char *action, bool with_cmd);
 struct eng_ctr_exec *ctr_exec_get(const char *id, struct mc_error **err);
 struct eng_ctr_exec *ctr_exec_get_locked(const char *id);
 void ctr_exec_unref(struct eng_ctr_exec *e);

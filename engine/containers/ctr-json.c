@@ -1,6 +1,7 @@
 /* The JSON answers: container inspect, the list's summaries, exec inspect. */
 #include <string.h>
 
+#include "api-events.h"
 #include "ctr-internal.h"
 #include "fs.h"
 #include "images.h"
@@ -9,6 +10,23 @@
 #include "timeutil.h"
 #include "util.h"
 #include "xalloc.h"
+
+void
+ctr_event_locked(const struct eng_ctr *c, const char *action, json_t *extra)
+{
+    json_t *attrs = json_object();
+    const char *key;
+    json_t *v;
+    json_object_foreach (json_object_get(c->config, "Labels"), key, v)
+        if (json_is_string(v))
+            json_object_set(attrs, key, v);
+    json_object_set_new(attrs, "image", json_string(c->image ? c->image : ""));
+    json_object_set_new(attrs, "name", json_string(c->name[0] == '/' ? c->name + 1 : c->name));
+    if (extra)
+        json_object_update(attrs, extra);
+    json_decref(extra);
+    eng_event("container", action, c->id, attrs);
+}
 
 json_t *
 ctr_time_json(int64_t ns)

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <stdio.h>
 #include <string.h>
 #include <strings.h>
 #include <sys/utsname.h>
@@ -193,6 +194,7 @@ ctr_create(const char *name, json_t *body, char **ret_warning, struct mc_error *
         c = NULL;
     } else {
         ctr_ref_locked(c);
+        ctr_event_locked(c, "create", NULL);
         ctr_changed_locked();
     }
     pthread_mutex_unlock(&ctrs.lock);
@@ -295,6 +297,7 @@ started_locked(struct eng_ctr *c)
     c->pipes[0].fd = c->proc.stdout_fd;
     c->pipes[1].fd = c->tty ? -1 : c->proc.stderr_fd;
     c->proc.stdin_fd = c->proc.stdout_fd = c->proc.stderr_fd = -1;
+    ctr_event_locked(c, "start", NULL);
 }
 
 int
@@ -353,6 +356,8 @@ void
 ctr_exited_locked(struct eng_ctr *c, int code)
 {
     struct eng_ctr_restart policy;
+    char code_text[16];
+    snprintf(code_text, sizeof(code_text), "%d", code);
     c->state = ENG_CTR_EXITED;
     c->exit_code = code;
     c->pid = 0;
@@ -364,6 +369,9 @@ ctr_exited_locked(struct eng_ctr *c, int code)
     ctr_subs_eof_locked(c);
     c->exits++;
     ctr_exec_drop_locked(c);
+    if (c->oom_killed)
+        ctr_event_locked(c, "oom", NULL);
+    ctr_event_locked(c, "die", json_pack("{s:s%}", "exitCode", code_text, strlen(code_text)));
     if (!c->stop_requested && !ctrs.shutting_down &&
         eng_ctr_restart_parse(json_object_get(c->host_config, "RestartPolicy"), &policy, NULL) ==
                 0 &&
@@ -437,6 +445,9 @@ signal_locked(struct eng_ctr *c, int sig, struct mc_error **err)
 {
     if (eng_rt_signal(&c->proc, sig) < 0 && errno != ESRCH)
         return mc_error_sys(err, errno, "Cannot kill container %s", c->id);
+    char sig_text[16];
+    snprintf(sig_text, sizeof(sig_text), "%d", sig);
+    ctr_event_locked(c, "kill", json_pack("{s:s}", "signal", sig_text));
     if (c->state == ENG_CTR_PAUSED && c->cgroup && eng_cgroup_freeze(c->cgroup, false, NULL) == 0)
         c->state = ENG_CTR_RUNNING;
     return 0;
@@ -486,6 +497,8 @@ ctr_stop(struct eng_ctr *c, int timeout_s, const char *signal, struct mc_error *
         r = signal_locked(c, SIGKILL, err);
         wait_exit_locked(c, since, -1);
     }
+    if (r == 0)
+        ctr_event_locked(c, "stop", NULL);
     pthread_mutex_unlock(&ctrs.lock);
     return r;
 }
@@ -520,7 +533,12 @@ ctr_restart(struct eng_ctr *c, int timeout_s, struct mc_error **err)
     if (ctr_stop(c, timeout_s, NULL, &e) < 0 && e->code != MC_ERR_NOT_MODIFIED)
         return mc_error_propagate(err, e);
     mc_error_free(e);
-    return ctr_start(c, err);
+    if (ctr_start(c, err) < 0)
+        return -1;
+    pthread_mutex_lock(&ctrs.lock);
+    ctr_event_locked(c, "restart", NULL);
+    pthread_mutex_unlock(&ctrs.lock);
+    return 0;
 }
 
 int
@@ -536,6 +554,7 @@ ctr_pause(struct eng_ctr *c, bool pause, struct mc_error **err)
         r = mc_error_set(err, MC_ERR_CONFLICT, "Container %s is not paused", c->id);
     else if ((r = eng_cgroup_freeze(c->cgroup, pause, err)) == 0) {
         c->state = pause ? ENG_CTR_PAUSED : ENG_CTR_RUNNING;
+        ctr_event_locked(c, pause ? "pause" : "unpause", NULL);
         ctr_save_locked(c, NULL);
         ctr_changed_locked();
     }
@@ -566,8 +585,10 @@ ctr_rename(struct eng_ctr *c, const char *name, struct mc_error **err)
                          "name.",
                          n, other->id);
     else {
+        json_t *old = json_pack("{s:s}", "oldName", c->name);
         free(c->name);
         c->name = TAKE_PTR(n);
+        ctr_event_locked(c, "rename", old);
         r = ctr_save_locked(c, err);
         ctr_changed_locked();
     }
@@ -619,6 +640,7 @@ ctr_destroy(struct eng_ctr *c, struct mc_error **err)
     c->busy = false;
     if (trash) {
         ctr_exec_drop_locked(c);
+        ctr_event_locked(c, "destroy", NULL);
         ctr_remove_locked(c);
     } else {
         c->state = ENG_CTR_DEAD;

@@ -126,23 +126,8 @@ eng_ctr_parse_log_time(const char *s, int64_t *ret_ns, struct mc_error **err)
         *ret_ns = 0;
         return 0;
     }
-    if (mc_parse_rfc3339(s, ret_ns) == 0)
-        return 0;
-    /* seconds[.fraction] since the epoch, as the CLI sends them */
-    char secs[32], frac[16] = "000000000";
-    const char *dot = strchr(s, '.');
-    size_t sl = dot ? (size_t)(dot - s) : strlen(s);
-    size_t fl = dot ? strlen(dot + 1) : 0;
-    int64_t sv, fv = 0;
-    if (sl == 0 || sl >= sizeof(secs) || fl > 9)
+    if (mc_parse_unix_time(s, ret_ns) < 0)
         return mc_error_set(err, MC_ERR_INVALID, "invalid value for time: '%s'", s);
-    memcpy(secs, s, sl);
-    secs[sl] = '\0';
-    if (dot)
-        memcpy(frac, dot + 1, fl);
-    if (mc_parse_int64(secs, &sv) < 0 || (fl && mc_parse_int64(frac, &fv) < 0))
-        return mc_error_set(err, MC_ERR_INVALID, "invalid value for time: '%s'", s);
-    *ret_ns = sv * 1000000000 + fv;
     return 0;
 }
 

@@ -1,10 +1,10 @@
 /* GET /containers/{id}/stats (docker stats): CPU, memory, pids and network counters of a
  * running container, read from its cgroup and its processes, in dockerd's JSON shape.
  *
- * stream=1 (the default) sends a sample every second until the container stops or the client
- * goes; stream=0 sends one, taken a second after a first one so that the CPU percentage has
- * a previous sample to compare with (as dockerd); one-shot=1 sends one at once. A container
- * that is not running gets one sample of zeros, as from dockerd.
+ * stream=1 (the default) sends a sample every second until the container is removed or the
+ * client goes; stream=0 sends one, taken a second after a first one so that the CPU percentage
+ * has a previous sample to compare with (as dockerd); one-shot=1 sends one at once. A container
+ * that is not running gets samples of zeros, as from dockerd.
  *
  * CPU time comes from cpu.stat's usage_usec on cgroup v2, else (v1, where the cpuacct
  * controller is not used) from the processes of the cgroup (/proc/PID/stat, their own time and
@@ -211,6 +211,15 @@ stats_json(const struct eng_ctr *c, const struct sample *cur, const struct sampl
     return j;
 }
 
+static bool
+removed(struct eng_ctr *c)
+{
+    pthread_mutex_lock(&ctrs.lock);
+    bool gone = c->removed;
+    pthread_mutex_unlock(&ctrs.lock);
+    return gone;
+}
+
 /* Waits the interval; false when the client went away meanwhile. */
 static bool
 pause_interval(struct eng_request *req)
@@ -248,8 +257,10 @@ ctr_h_stats(struct eng_request *req, struct mc_error **err)
     }
     for (;;) {
         take_sample(c, &cur);
+        /* While the container does not run, a stream goes on with samples of zeros, as
+         * dockerd's does; it ends when the container is removed. */
         _cleanup_json_ json_t *j = stats_json(c, &cur, &prev);
-        if ((r = eng_stream_json(s, j, err)) < 0 || !stream || !cur.read_ns || !pause_interval(req))
+        if ((r = eng_stream_json(s, j, err)) < 0 || !stream || removed(c) || !pause_interval(req))
             break;
         sample_clear(&prev);
         prev = cur;

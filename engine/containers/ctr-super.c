@@ -337,6 +337,7 @@ exec_exited(struct eng_ctr_exec *e)
     e->exited = true;
     e->running = false;
     e->pid = 0;
+    ctr_exec_event_locked(e, "exec_die", false);
     close(e->proc.pidfd);
     e->proc.pidfd = -1;
     if (e->pty_fd >= 0)

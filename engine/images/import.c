@@ -3,6 +3,7 @@
 #include <sys/utsname.h>
 #include <unistd.h>
 
+#include "api-events.h"
 #include "images-internal.h"
 #include "json.h"
 #include "strv.h"
@@ -81,6 +82,7 @@ img_import(mc_tar_read_fn read, void *ctx, const char *repo_tag, char *const *ch
     char *id = img_add_image(txt, strlen(txt), tags, err);
     if (!id)
         return -1;
+    eng_event("image", "import", id, tags[0] ? json_pack("{s:s}", "name", tags[0]) : NULL);
     *ret_id = id;
     return 0;
 }

@@ -6,6 +6,7 @@
 
 #include "decompress.h"
 #include "fs.h"
+#include "api-events.h"
 #include "images-internal.h"
 #include "json.h"
 #include "layer-extract.h"
@@ -265,6 +266,8 @@ load_one(int dfd, const struct load_image *li, img_progress_fn progress, void *p
     _cleanup_free_ char *id = img_add_image(cfg, len, li->tags, err);
     if (!id)
         return -1;
+    eng_event("image", "load", id,
+              li->tags && li->tags[0] ? json_pack("{s:s}", "name", li->tags[0]) : NULL);
     if (strv_length(li->tags) == 0) {
         _cleanup_free_ char *line = xasprintf("Loaded image ID: %s\n", id);
         return progress(pctx, line, err);

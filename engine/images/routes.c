@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include "api-handler.h"
+#include "api-events.h"
 #include "images-internal.h"
 #include "json.h"
 #include "log.h"
@@ -369,9 +370,14 @@ save(struct eng_request *req, char **names, struct mc_error **err)
     if (img_save_check(names, err) < 0)
         return -1;
     struct eng_stream *s = eng_resp_stream(req, 200, "application/x-tar", err);
-    if (!s)
+    if (!s || img_save(names, save_write, s, err) < 0)
         return -1;
-    return img_save(names, save_write, s, err);
+    STRV_FOREACH (n, names) {
+        _cleanup_free_ char *id = eng_image_resolve(*n, NULL);
+        if (id)
+            eng_event("image", "save", id, json_pack("{s:s}", "name", *n));
+    }
+    return 0;
 }
 
 static int

@@ -10,6 +10,7 @@
 #include "crypto.h"
 #include "decompress.h"
 #include "fs.h"
+#include "api-events.h"
 #include "images-internal.h"
 #include "json.h"
 #include "layer-extract.h"
@@ -705,6 +706,7 @@ img_tag(const char *ref, const char *new_ref, struct mc_error **err)
     if (r) {
         json_object_set_new(st.tags, tag, json_string(r->id));
         rc = save_index_locked(err);
+        eng_event("image", "tag", r->id, json_pack("{s:s}", "name", tag));
     }
     pthread_mutex_unlock(&st.lock);
     return rc;
@@ -777,10 +779,11 @@ conflict_for_id(const char *id, const char *user, bool running, bool force, size
 }
 
 static void
-untag_locked(const char *tag, json_t *out)
+untag_locked(const char *id, const char *tag, json_t *out)
 {
     json_object_del(st.tags, tag);
     json_array_append_new(out, json_pack("{s:s}", "Untagged", tag));
+    eng_event("image", "untag", id, json_pack("{s:s}", "name", tag));
 }
 
 int
@@ -808,7 +811,7 @@ img_remove(const char *ref, bool force, json_t *out, struct mc_error **err)
     tags = tags_of_locked(id);
     size_t n_tags = strv_length(tags);
     if (by == BY_TAG && n_tags > 1) {
-        untag_locked(tag, out);
+        untag_locked(id, tag, out);
     } else if (by == BY_TAG && used && !force) {
         _cleanup_free_ char *sid = short_id(id);
         _cleanup_free_ char *suser = xstrndup(user ? user : "?", 12);
@@ -821,10 +824,11 @@ img_remove(const char *ref, bool force, json_t *out, struct mc_error **err)
         if (by == BY_ID && conflict_for_id(id, user, running, force, n_tags, err) < 0)
             goto out;
         STRV_FOREACH (t, tags) {
-            untag_locked(*t, out);
+            untag_locked(id, *t, out);
         }
         if (!used) {
             json_array_append_new(out, json_pack("{s:s}", "Deleted", id));
+            eng_event("image", "delete", id, NULL);
             delete_locked(r);
         }
     }

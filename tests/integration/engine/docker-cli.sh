@@ -205,9 +205,38 @@ assert s["cpu_stats"]["system_cpu_usage"] > s["precpu_stats"]["system_cpu_usage"
 assert s["name"] == "/st1" and s["id"] == c.id
 PY
 check "docker-py stats(stream=False): limits, usage, two CPU samples" [ $? -eq 0 ]
+rc=0
+timeout -s KILL 3 docker stats --format '{{.Name}} {{.PIDs}}' >"$E/out" 2>"$E/err" || rc=$?
+check "docker stats (streaming, every container) runs until stopped" \
+    [ "$rc" -eq 137 ] && out_has "st1 2" && [ ! -s "$E/err" ]
 d rm -f st1
 d stats --no-stream nope
 check "stats of an unknown container: 404" [ "$rc" -eq 1 ] && err_has "No such container: nope"
+
+# ---- events ----
+t0=$(date +%s.%N)
+d run --rm --name ev1 --label tier=web bb sh -c 'exit 2'
+d tag bb bb:ev
+d rmi bb:ev
+d events --since "$t0" --until "$(date +%s.%N)" --format '{{.Type}} {{.Action}} {{.Actor.Attributes.name}}'
+check "events --since --until: a --rm container's life, then the tag and untag" out_is "$(printf \
+    'container create ev1\ncontainer start ev1\ncontainer die ev1\ncontainer destroy ev1\nimage tag bb:ev\nimage untag bb:ev')"
+d events --since "$t0" --until "$(date +%s.%N)" --filter event=die --filter label=tier=web \
+    --format '{{.Actor.Attributes.name}} {{.Actor.Attributes.exitCode}}'
+check "events filtered by event and label; die has the exit code" out_is "ev1 2"
+# Followed: since covers a follower that connects late; the container's end comes a second
+# after its start, when the follower listens.
+t1=$(date +%s.%N)
+timeout 20 docker events --since "$t1" --filter container=ev2 --format '{{.Action}}' \
+    >"$E/ev" 2>&1 &
+evpid=$!
+d run --rm --name ev2 bb sleep 1
+for _ in $(seq 1 100); do [ "$(wc -l <"$E/ev")" -ge 4 ] && break; sleep 0.05; done
+kill "$evpid" 2>/dev/null
+wait "$evpid" 2>/dev/null
+check "events followed as they happen" [ "$(tr '\n' ' ' <"$E/ev")" = "create start die destroy " ]
+d events --since 1s --until 2s
+check "events --since 1s --until 2s ends at once" [ "$rc" -eq 0 ]
 
 # ---- mounts and options ----
 mkdir -p "$E/host"

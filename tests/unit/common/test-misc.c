@@ -63,6 +63,15 @@ test_time_json_crypto(void)
     is_str(mc_format_rfc3339(ns, true, buf, sizeof(buf)), "2026-11-30T08:17:00.500000000Z",
            "formatted in UTC with nanoseconds");
     ok(mc_parse_rfc3339("2026-13-01T00:00:00Z", &ns) < 0, "bad month refused");
+    ok(mc_parse_unix_time("1700000000.000000005", &ns) == 0 && ns == 1700000000000000005LL,
+       "unix time with nanoseconds");
+    ok(mc_parse_unix_time("1700000000.5", &ns) == 0 && ns == 1700000000500000000LL,
+       "unix time with a short fraction");
+    ok(mc_parse_unix_time("2023-11-14T22:13:20Z", &ns) == 0 && ns == 1700000000000000000LL,
+       "RFC 3339 as a unix time");
+    ok(mc_parse_unix_time("soon", &ns) < 0 && mc_parse_unix_time("1.", &ns) < 0 &&
+               mc_parse_unix_time("-5", &ns) < 0 && mc_parse_unix_time("1.1234567890", &ns) < 0,
+       "not a unix time: refused");
     is_str(mc_human_duration(90 * 1000, buf, sizeof(buf)), "About a minute", "human duration");
 
     struct mc_error *err = NULL;

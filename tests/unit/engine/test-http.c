@@ -4,6 +4,8 @@
 
 #include "api-handler.h"
 #include "api-http.h"
+#include "api-events.h"
+#include "json.h"
 #include "api-router.h"
 #include "strbuf.h"
 #include "strv.h"
@@ -331,6 +333,49 @@ test_status_map(void)
     is_str(eng_http_status_text(101), "UPGRADED", "101 says UPGRADED as dockerd does");
 }
 
+static void
+test_events(void)
+{
+    _cleanup_json_ json_t *start = json_pack(
+            "{s:s,s:s,s:{s:s,s:{s:s,s:s,s:s}}}", "Type", "container", "Action", "start", "Actor",
+            "ID", "0123456789ab0123", "Attributes", "name", "web", "image", "bb", "tier", "front");
+    _cleanup_json_ json_t *exec = json_pack("{s:s,s:s,s:{s:s,s:{s:s,s:s}}}", "Type", "container",
+                                            "Action", "exec_start: sh -c true", "Actor", "ID",
+                                            "abc", "Attributes", "name", "db", "image", "pg");
+    _cleanup_json_ json_t *tag =
+            json_pack("{s:s,s:s,s:{s:s,s:{s:s}}}", "Type", "image", "Action", "tag", "Actor", "ID",
+                      "sha256:aa", "Attributes", "name", "bb:2");
+    static const struct {
+        const char *filters;
+        bool start, exec, tag;
+    } cases[] = {
+        { "{}", true, true, true },
+        { "{\"type\":{\"container\":true}}", true, true, false },
+        { "{\"type\":{\"image\":true}}", false, false, true },
+        { "{\"event\":{\"start\":true,\"die\":true}}", true, false, false },
+        { "{\"event\":{\"exec_start\":true}}", false, true, false },
+        { "{\"container\":{\"web\":true}}", true, false, false },
+        { "{\"container\":{\"0123456789ab0123\":true}}", true, false, false },
+        { "{\"image\":{\"bb\":true}}", true, false, false },
+        { "{\"image\":{\"bb:2\":true}}", false, false, true },
+        { "{\"label\":{\"tier=front\":true}}", true, false, false },
+        { "{\"label\":{\"tier\":true}}", true, false, false },
+        { "{\"label\":{\"tier=back\":true}}", false, false, false },
+    };
+    for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+        _cleanup_json_ json_t *f = json_loads(cases[i].filters, 0, NULL);
+        ok(eng_event_matches(start, f) == cases[i].start &&
+                   eng_event_matches(exec, f) == cases[i].exec &&
+                   eng_event_matches(tag, f) == cases[i].tag,
+           "events filtered by %s", cases[i].filters);
+    }
+    _cleanup_json_ json_t *bad = json_loads("{\"colour\":{\"red\":true}}", 0, NULL);
+    struct mc_error *err = NULL;
+    ok(eng_event_filters_check(bad, &err) < 0 && strstr(err->message, "invalid filter 'colour'"),
+       "an unknown events filter is refused");
+    mc_error_free(err);
+}
+
 int
 main(void)
 {
@@ -340,6 +385,7 @@ main(void)
     test_query();
     test_frames();
     test_router();
+    test_events();
     test_status_map();
     return tap_done();
 }
