@@ -117,8 +117,9 @@ struct eng_ctr_host_opts {
 
 /* Reads HostConfig (NULL is all defaults): resources, NetworkMode (default, bridge, none,
  * host), Privileged, ReadonlyRootfs, AutoRemove, SecurityOpt (seccomp=unconfined,
- * no-new-privileges[=bool]; apparmor= and label= are accepted and ignored), CapAdd/CapDrop,
- * Ulimits, RestartPolicy. Refuses what machined cannot do (other network modes: 400/501). */
+ * no-new-privileges[=bool] or [:bool]; apparmor= and label= are accepted and ignored),
+ * CapAdd/CapDrop, Ulimits, RestartPolicy. no_new_privs is on unless SecurityOpt says
+ * no-new-privileges=false (privileged containers included). Refuses what machined cannot do (other network modes: 400/501). */
 int eng_ctr_host_opts_parse(const json_t *host_config, struct eng_ctr_host_opts *ret,
                             struct mc_error **err);
 void eng_ctr_host_opts_clear(struct eng_ctr_host_opts *o);

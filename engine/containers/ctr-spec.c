@@ -349,7 +349,8 @@ check_limits(const struct eng_cgroup_limits *l, struct mc_error **err)
 int
 eng_ctr_host_opts_parse(const json_t *hc, struct eng_ctr_host_opts *ret, struct mc_error **err)
 {
-    struct eng_ctr_host_opts o = { 0 };
+    /* no_new_privs is on unless SecurityOpt turns it off (DESIGN.md §7, ADR 0012). */
+    struct eng_ctr_host_opts o = { .no_new_privs = true };
     parse_limits(hc, &o.limits);
     o.privileged = mc_json_bool(hc, "Privileged", false);
     o.readonly_rootfs = mc_json_bool(hc, "ReadonlyRootfs", false);

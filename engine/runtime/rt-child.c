@@ -630,18 +630,24 @@ set_rlimits(const struct eng_rt_proc_config *p)
     return 0;
 }
 
-/* Seccomp goes on while the process is still root with CAP_SYS_ADMIN (no no_new_privs
- * needed, as in runc); the filter allows every call made after it. */
+static int
+load_seccomp(const struct eng_rt_proc_config *p)
+{
+    int r = p->seccomp ? eng_seccomp_load(p->seccomp) : 0;
+    if (r < 0)
+        return fail(-r, "cannot load the seccomp filter");
+    return 0;
+}
+
+/* Without no_new_privs (opted out), seccomp goes on while the process is still root with
+ * CAP_SYS_ADMIN, as in runc; the filter allows every call made after it. */
 static int
 switch_user(const struct eng_rt_proc_config *p)
 {
     if (set_rlimits(p) < 0 || drop_bounding(p->caps) < 0)
         return -1;
-    if (p->seccomp) {
-        int r = eng_seccomp_load(p->seccomp);
-        if (r < 0)
-            return fail(-r, "cannot load the seccomp filter");
-    }
+    if (!p->no_new_privs && load_seccomp(p) < 0)
+        return -1;
     if (prctl(PR_SET_KEEPCAPS, 1, 0, 0, 0) < 0)
         return fail(errno, "cannot keep capabilities across the user switch");
     if (syscall(SYS_setgroups, p->ngroups, p->groups) < 0)
@@ -708,6 +714,18 @@ enter_cwd(const struct eng_rt_proc_config *p)
     return 0;
 }
 
+/* With no_new_privs (the default), the seccomp filter needs no capability: it goes on last,
+ * once the user and capabilities are final, so the fewest calls run under it. */
+static int
+lock_down(const struct eng_rt_proc_config *p)
+{
+    if (!p->no_new_privs)
+        return 0;
+    if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+        return fail(errno, "cannot set no_new_privs");
+    return load_seccomp(p);
+}
+
 /* The first process of a v2 container enters its cgroup namespace once it is in its cgroup. */
 static int
 enter_cgroup_ns(const struct rt_child *c)
@@ -723,12 +741,8 @@ finish(struct rt_child *c)
 {
     const struct eng_rt_proc_config *p = c->proc;
     if (setup_stdio(c) < 0 || wait_go(c->sync_fd) < 0 || enter_cgroup_ns(c) < 0 ||
-        switch_user(p) < 0 || enter_cwd(p) < 0)
+        switch_user(p) < 0 || enter_cwd(p) < 0 || lock_down(p) < 0)
         die(c->sync_fd);
-    if (p->no_new_privs && prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0) {
-        fail(errno, "cannot set no_new_privs");
-        die(c->sync_fd);
-    }
     exec_process(c);
     die(c->sync_fd);
 }

@@ -47,7 +47,8 @@ struct eng_rt_proc_config {
     const gid_t *groups; /* supplementary groups (setgroups) */
     size_t ngroups;
     uint64_t caps;                          /* bounding, permitted and effective set */
-    bool no_new_privs;                      /* PR_SET_NO_NEW_PRIVS before exec */
+    bool no_new_privs;                      /* PR_SET_NO_NEW_PRIVS before exec (and before
+                                             * the seccomp filter goes on) */
     const struct eng_seccomp_prog *seccomp; /* NULL: unconfined */
     const struct eng_rt_rlimit *rlimits;
     size_t nrlimits;

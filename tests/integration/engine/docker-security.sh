@@ -16,10 +16,40 @@ d run --rm --cap-drop ALL bb grep CapEff /proc/self/status
 check "--cap-drop ALL" out_is "$(printf 'CapEff:\t0000000000000000')"
 d run --rm -u app bb grep CapEff /proc/self/status
 check "a non-root user has no effective capabilities" out_is "$(printf 'CapEff:\t0000000000000000')"
+# no_new_privs is on by default (DESIGN.md §7; dockerd's default is off: ADR 0012).
 d run --rm bb grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status
-check "seccomp filter on, no_new_privs off (Docker's default)" out_is "$(printf 'NoNewPrivs:\t0\nSeccomp:\t2')"
+check "seccomp filter on, NoNewPrivs: 1 by default" out_is "$(printf 'NoNewPrivs:\t1\nSeccomp:\t2')"
+d run --rm -u app bb grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status
+check "NoNewPrivs: 1 and the filter on for a non-root user" out_is "$(printf 'NoNewPrivs:\t1\nSeccomp:\t2')"
 d run --rm --security-opt no-new-privileges bb grep NoNewPrivs /proc/self/status
 check "--security-opt no-new-privileges" out_is "$(printf 'NoNewPrivs:\t1')"
+d run --rm --security-opt no-new-privileges=false bb grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status
+check "--security-opt no-new-privileges=false: NoNewPrivs: 0, the filter still on" \
+    out_is "$(printf 'NoNewPrivs:\t0\nSeccomp:\t2')"
+d run --rm -u app --security-opt no-new-privileges:false bb grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status
+check "--security-opt no-new-privileges:false (moby's other spelling), a non-root user" \
+    out_is "$(printf 'NoNewPrivs:\t0\nSeccomp:\t2')"
+d run --rm --security-opt no-new-privileges=maybe bb true
+check "--security-opt no-new-privileges=maybe is refused" [ "$rc" -eq 125 ] && err_has 'invalid --security-opt 2'
+d run --rm --privileged bb grep NoNewPrivs /proc/self/status
+check "--privileged keeps no_new_privs on" out_is "$(printf 'NoNewPrivs:\t1')"
+d run --rm --privileged --security-opt no-new-privileges=false bb grep NoNewPrivs /proc/self/status
+check "--privileged --security-opt no-new-privileges=false turns it off" out_is "$(printf 'NoNewPrivs:\t0')"
+cid=$(docker run -d bb sleep 100 2>/dev/null)
+d exec -u app "$cid" grep -E '^(Seccomp|NoNewPrivs):' /proc/self/status
+check "exec: NoNewPrivs: 1 and the filter on" out_is "$(printf 'NoNewPrivs:\t1\nSeccomp:\t2')"
+docker rm -f "$cid" >/dev/null
+cid=$(docker run -d --security-opt no-new-privileges=false bb sleep 100 2>/dev/null)
+d exec "$cid" grep NoNewPrivs /proc/self/status
+check "exec in a container that opted out: NoNewPrivs: 0" out_is "$(printf 'NoNewPrivs:\t0')"
+docker rm -f "$cid" >/dev/null
+# What no_new_privs is for: a set-uid program started by a user grants nothing.
+setuid='cp /bin/probe /tmp/p && chmod 4755 /tmp/p && su app -c "/tmp/p ids"'
+d run --rm bb sh -c "$setuid"
+check "with no_new_privs a set-uid root program runs as the user (uid=1000 euid=1000)" \
+    out_is "uid=1000 euid=1000"
+d run --rm --security-opt no-new-privileges=false bb sh -c "$setuid"
+check "without it the set-uid bit takes effect (uid=1000 euid=0)" out_is "uid=1000 euid=0"
 d run --rm --security-opt seccomp=unconfined bb grep Seccomp: /proc/self/status
 check "--security-opt seccomp=unconfined" out_is "$(printf 'Seccomp:\t0')"
 d run --rm --privileged bb sh -c 'grep -E "^(CapEff|Seccomp):" /proc/self/status; ls /dev | wc -l'

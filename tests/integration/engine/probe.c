@@ -1,6 +1,7 @@
 /* A static helper copied into test containers: tries what a container must not do and prints
  * one "name=result" line per attempt (result: "ok" or the errno name), for the isolation
- * tests. Usage: probe syscalls | probe mknod MAJOR MINOR | probe forks N | probe hog MB */
+ * tests. Usage: probe syscalls | probe mknod MAJOR MINOR | probe forks N | probe hog MB |
+ * probe ids (the real and effective uid: a set-uid copy shows what exec granted) */
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/sched.h>
@@ -132,6 +133,13 @@ hog(long mb)
     return 0;
 }
 
+static int
+ids(void)
+{
+    printf("uid=%d euid=%d\n", (int)getuid(), (int)geteuid());
+    return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -143,6 +151,8 @@ main(int argc, char **argv)
         return forks((int)num(argv[2]));
     if (argc >= 3 && strcmp(argv[1], "hog") == 0)
         return hog(num(argv[2]));
-    fprintf(stderr, "usage: probe syscalls | mknod MAJ MIN | forks N | hog MB\n");
+    if (argc >= 2 && strcmp(argv[1], "ids") == 0)
+        return ids();
+    fprintf(stderr, "usage: probe syscalls | mknod MAJ MIN | forks N | hog MB | ids\n");
     return 2;
 }

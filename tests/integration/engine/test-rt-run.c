@@ -393,6 +393,26 @@ test_cgroup_mounts(struct eng_cgroup *cg)
     }
 }
 
+/* no_new_privs before exec, and the seccomp filter on either way: loaded last with it,
+ * before the user switch (with CAP_SYS_ADMIN) without it; for root and another user. */
+static void
+test_no_new_privs(void)
+{
+    char *argv[] = { "grep", "-E", "^(NoNewPrivs|Seccomp):", "/proc/self/status", NULL };
+    for (int nnp = 0; nnp < 2; nnp++)
+        for (int user = 0; user < 2; user++) {
+            struct eng_rt_config c = base_config(argv);
+            c.proc.no_new_privs = nnp;
+            c.proc.uid = c.proc.gid = user ? 1000 : 0;
+            struct result r;
+            _cleanup_free_ char *want = xasprintf("NoNewPrivs:\t%d\nSeccomp:\t2\n", nnp);
+            ok(run(&c, NULL, &r) == 0 && r.out.data && streq(r.out.data, want),
+               "no_new_privs %s, uid %d: NoNewPrivs %d and the seccomp filter on",
+               nnp ? "on" : "off", user ? 1000 : 0, nnp);
+            result_free(&r);
+        }
+}
+
 static void
 test_cgroups(void)
 {
@@ -549,6 +569,7 @@ main(void)
     setup();
     test_basics();
     test_isolation();
+    test_no_new_privs();
     test_probe();
     test_user_and_fs();
     test_tty();

@@ -179,6 +179,41 @@ test_names_binds(void)
     mc_error_free(err);
 }
 
+/* SecurityOpt's no-new-privileges in moby's spellings: on by default, off only when asked. */
+static void
+test_no_new_privs(void)
+{
+    static const struct {
+        const char *hc;
+        bool want;
+    } cases[] = {
+        { "{}", true },
+        { "{\"SecurityOpt\":[]}", true },
+        { "{\"SecurityOpt\":[\"no-new-privileges\"]}", true },
+        { "{\"SecurityOpt\":[\"no-new-privileges=true\"]}", true },
+        { "{\"SecurityOpt\":[\"no-new-privileges:true\"]}", true },
+        { "{\"SecurityOpt\":[\"no-new-privileges=false\"]}", false },
+        { "{\"SecurityOpt\":[\"no-new-privileges:false\"]}", false },
+        { "{\"SecurityOpt\":[\"seccomp=unconfined\",\"no-new-privileges=false\"]}", false },
+        { "{\"Privileged\":true}", true },
+        { "{\"Privileged\":true,\"SecurityOpt\":[\"no-new-privileges:false\"]}", false },
+    };
+    for (size_t i = 0; i < ELEMENTSOF(cases); i++) {
+        _cleanup_json_ json_t *hc = J(cases[i].hc);
+        struct eng_ctr_host_opts o;
+        ok(eng_ctr_host_opts_parse(hc, &o, NULL) == 0 && o.no_new_privs == cases[i].want,
+           "%s: no_new_privs %s", cases[i].hc, cases[i].want ? "on" : "off");
+        eng_ctr_host_opts_clear(&o);
+    }
+    _cleanup_json_ json_t *bad = J("{\"SecurityOpt\":[\"no-new-privileges=maybe\"]}");
+    struct eng_ctr_host_opts o;
+    struct mc_error *err = NULL;
+    ok(eng_ctr_host_opts_parse(bad, &o, &err) < 0 && err &&
+               streq(err->message, "invalid --security-opt 2: \"no-new-privileges=maybe\""),
+       "a value that is not a boolean is refused with dockerd's message");
+    mc_error_free(err);
+}
+
 static void
 test_host_opts(void)
 {
@@ -187,7 +222,9 @@ test_host_opts(void)
     ok(eng_ctr_host_opts_parse(NULL, &o, NULL) == 0 && o.net == ENG_RT_NET_PRIVATE &&
                o.net_default && o.caps == ENG_CAPS_DEFAULT && !o.privileged,
        "defaults: private network (bridge to come), docker's capabilities");
+    ok(o.no_new_privs, "defaults: no_new_privs on (DESIGN.md section 7)");
     eng_ctr_host_opts_clear(&o);
+    test_no_new_privs();
     _cleanup_json_ json_t *hc =
             J("{\"NetworkMode\":\"host\",\"Memory\":67108864,\"NanoCpus\":500000000,"
               "\"PidsLimit\":50,\"CapAdd\":[\"NET_ADMIN\"],\"CapDrop\":[\"CHOWN\"],"
