@@ -5,7 +5,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <stdio.h>
+#include <linux/sockios.h>
 #include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -397,12 +400,34 @@ exec_report(struct eng_stream *s, bool tty, const struct mc_error *e)
         eng_stream_frame(s, ENG_STREAM_STDOUT, text, strlen(text), NULL);
 }
 
+/* docker-py reads the answer's head through a buffered reader, then the frames from the raw
+ * socket, so frames that reach it with the head are lost (docker-py issues #2042, #3332): its
+ * exec_run then returns no output. dockerd's exec starts tens of milliseconds after its
+ * answer, so the frames never come that early; ours can start within one. So the process
+ * starts once the client has read the head, where the socket tells (a unix socket's send
+ * queue, SIOCOUTQ, is empty once the peer has read it), waiting at most 100 ms; over TCP the
+ * kernel cannot tell, and the process starts at once. */
+static void
+wait_head_read(struct eng_stream *s)
+{
+    int fd = eng_stream_fd(s);
+    struct sockaddr_storage sa;
+    socklen_t len = sizeof(sa);
+    if (getsockname(fd, (struct sockaddr *)&sa, &len) < 0 || sa.ss_family != AF_UNIX)
+        return;
+    int64_t deadline = mc_now_ms() + 100;
+    int queued = 0;
+    while (ioctl(fd, SIOCOUTQ, &queued) == 0 && queued > 0 && mc_now_ms() < deadline)
+        nanosleep(&(struct timespec){ .tv_nsec = 100000 }, NULL);
+}
+
 static int
 exec_attached(struct eng_request *req, struct eng_ctr_exec *e, bool tty, struct mc_error **err)
 {
     struct eng_stream *s = eng_resp_hijack(req, eng_stream_content_type(req, tty), err);
     if (!s)
         return -1;
+    wait_head_read(s);
     struct eng_rt_process p = ENG_RT_PROCESS_INIT;
     struct mc_error *start_err = NULL;
     if (ctr_exec_start(e, false, &p, &start_err) < 0) {

@@ -121,6 +121,12 @@ def main():
     check(r.exit_code == 5 and r.output == (b"out\n", b"err\n"), "exec_run: exit 5, demuxed streams")
     r = c.exec_run(["id", "-u"], user="app", environment={"X": "1"}, workdir="/tmp")
     check(r.output == b"1000\n", "exec_run user")
+    # docker-py loses frames that reach it with the upgrade answer (docker-py #2042, #3332);
+    # machined starts an exec once the client has read that answer. Lost output here was
+    # about 1 exec_run in 100 before.
+    cmd = ["sh", "-c", "echo out; echo err >&2"]
+    lost = [i for i in range(300) if c.exec_run(cmd, demux=True).output != (b"out\n", b"err\n")]
+    check(not lost, "300 quick exec_runs, no output lost (lost: %s)" % lost[:10])
     eid = api.exec_create(c.id, ["sh", "-c", "exit 7"])["Id"]
     api.exec_start(eid)
     info = api.exec_inspect(eid)
