@@ -241,9 +241,19 @@ def py_journey(host):
     return r
 
 
+def wait_logged(env, name, text, secs=5):
+    """run -d returns once the process runs, not once it has written: waits (bounded) until
+    the container's log holds text, as the docker-py part does, before logs is compared."""
+    deadline = time.time() + secs
+    while time.time() < deadline and text not in run(env, ["logs", name])[1]:
+        time.sleep(0.05)
+
+
 def journey(env):
     results = []
     for desc, argv, stdin, what in JOURNEY:
+        if desc == "logs":
+            wait_logged(env, "s1", "started")
         rc, out, err = run(env, argv, stdin)
         results.append((rc, mask(out) if what == "all" else "", mask(err) if what == "all" else ""))
     return results
