@@ -115,6 +115,10 @@ int img_extract_layers(char *const *layers, const char *dir, struct mc_error **e
 /* Mounts a throwaway overlay under root/tmp to see whether overlayfs works there. */
 bool img_probe_overlay(const char *root);
 
+/* Makes root/init, the layer of mount points every container's overlay has on top of its
+ * image's layers, unless it is there and whole. */
+int img_init_layer_ensure(const char *root, struct mc_error **err);
+
 /* Whether the store found overlayfs usable (set by img_store_open). */
 bool img_overlay(void);
 /* The lowerdir list ("l/<short>:l/<short>", top layer first) for an image, as absolute paths

@@ -429,6 +429,8 @@ img_store_open(const char *data_root, bool try_overlay, struct mc_error **err)
     if (mc_mkdir_p(tmp, 0700, err) < 0)
         return -1;
     st.overlay = try_overlay && img_probe_overlay(st.root);
+    if (st.overlay && img_init_layer_ensure(st.root, err) < 0)
+        return -1;
     pthread_mutex_lock(&st.lock);
     int r = load_index(err);
     pthread_mutex_unlock(&st.lock);

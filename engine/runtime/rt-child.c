@@ -146,6 +146,10 @@ mkdir_p(const char *path, mode_t mode)
 static int
 touch_p(const char *path)
 {
+    /* an existing entry is used as it is: opened for writing, an overlay would copy it up */
+    struct stat st;
+    if (lstat(path, &st) == 0)
+        return 0;
     char dir[4096];
     size_t n = strlen(path);
     const char *slash = strrchr(path, '/');

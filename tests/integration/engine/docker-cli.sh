@@ -251,6 +251,16 @@ d run --rm bb sh -c 'touch /x && echo rw'
 check "the root is writable otherwise" out_is "rw"
 d run --rm bb cat /etc/hostname /etc/hosts
 check "/etc/hostname and /etc/hosts are the container's" out_has "localhost"
+# The mount points come from the engine's init layer: a container that only ran leaves its
+# writable layer empty (nothing made or copied up there for /proc, /sys, /dev or /etc).
+d run --name il bb sh -c 'cat /etc/hostname; ls -d /proc/1 /sys/kernel /dev/null'
+ilid=$(docker inspect -f '{{.Id}}' il)
+check "the init layer's mount points are mounted on" out_has "^${ilid:0:12}$" && out_has "/proc/1"
+check "and the writable layer stays empty" [ -d "$E/data/containers/$ilid/upper" ] &&
+    [ -z "$(ls -A "$E/data/containers/$ilid/upper")" ]
+d run --rm bb sh -c 'echo 1.2.3.4 extra >> /etc/hosts; grep -c extra /etc/hosts'
+check "/etc/hosts stays writable (the engine's file, bound over the init layer's)" out_is "1"
+d rm il
 d run --rm --network none bb ls /sys/class/net
 check "--network none: loopback only" out_is "lo"
 d run --rm --network host bb ls /sys/class/net
