@@ -36,12 +36,14 @@ enum prov_overlay {
 };
 
 struct prov_facts {
-    char *os_id;      /* "debian" */
-    char *os_version; /* "12" */
-    char *os_pretty;  /* "Debian GNU/Linux 12 (bookworm)" */
-    char *arch;       /* uname -m */
-    char *kernel;     /* uname -r */
-    char *hostname;
+    char *os_id;        /* "debian" */
+    char *os_version;   /* "12" */
+    char *os_pretty;    /* "Debian GNU/Linux 12 (bookworm)" */
+    char *arch;         /* uname -m */
+    char *kernel;       /* uname -r */
+    char *hostname;     /* the kernel's */
+    char *etc_hostname; /* /etc/hostname's */
+    char **hosts_local; /* the names of /etc/hosts lines for 127.0.1.1 */
     enum prov_init init;
     enum prov_cgroup cgroup;
     enum prov_overlay overlay;
@@ -49,6 +51,8 @@ struct prov_facts {
     bool sudo_ok;     /* sudo -n works (meaningful when uid != 0) */
     char *sudo_said;  /* what sudo -n printed when it failed */
     char *engine_sum; /* sha256 of the installed machined, or NULL */
+    bool have_tools;  /* the tools below were looked for */
+    bool has_ufw, has_firewalld, has_gzip;
 };
 
 /* The script to run on the host as the login user (never through sudo: it probes sudo). */
@@ -61,6 +65,13 @@ void prov_facts_clear(struct prov_facts *f);
 const char *prov_init_name(enum prov_init i);
 const char *prov_cgroup_name(enum prov_cgroup c);
 const char *prov_overlay_name(enum prov_overlay o);
+/* True when the facts show the host named name already, now and at boot, with a 127.0.1.1
+ * line of /etc/hosts listing it: what the host name step would make (pure). */
+bool prov_hostname_is_set(const struct prov_facts *f, const char *name);
+/* True when the facts show that neither ufw nor firewalld is installed: no host firewall
+ * step to take (pure). */
+bool prov_no_firewall_tool(const struct prov_facts *f);
+
 /* One line for the progress output: "Debian GNU/Linux 12 (bookworm), x86_64, kernel 6.1,
  * init none, cgroup hybrid, overlay yes". Newly allocated. */
 char *prov_facts_summary(const struct prov_facts *f);

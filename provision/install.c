@@ -2,6 +2,7 @@
 
 #include <jansson.h>
 
+#include "fs.h"
 #include "install.h"
 #include "json.h"
 #include "remote.h"
@@ -120,31 +121,118 @@ prov_engine_env_file(char *const *env, struct mc_error **err)
     return mc_buf_steal(&b);
 }
 
-char *
-prov_script_install_file(const char *path, const char *mode)
+/* The installer's helper: "text FILE N" copies the next N lines of stdin to FILE with the
+ * shell's own read (byte by byte from a pipe, so no more than those lines is consumed). */
+static const char text_function[] =
+        "text() {\n"
+        "    i=0\n"
+        "    while [ $i -lt $2 ]; do\n"
+        "        IFS= read -r l || { echo \"the input for $1 ended early\" >&2; exit 1; }\n"
+        "        printf '%s\\n' \"$l\"\n"
+        "        i=$((i + 1))\n"
+        "    done >\"$1\"\n"
+        "}\n";
+
+/* Lines of a text the shell's read and printf copy byte for byte (ends with a newline, no
+ * NUL), or -1. */
+static ssize_t
+text_lines(const char *data, size_t len)
 {
-    _cleanup_free_ char *q = prov_shell_quote(path);
-    return xasprintf("set -e\n"
-                     "p=%s\n"
-                     "d=$(dirname \"$p\")\n"
-                     "mkdir -p \"$d\"\n"
-                     "t=$(mktemp \"$d/.machine.XXXXXX\")\n"
-                     "trap 'rm -f \"$t\"' EXIT\n"
-                     "cat >\"$t\"\n"
-                     "chmod %s \"$t\"\n"
-                     "mv -f \"$t\" \"$p\"\n"
-                     "trap - EXIT\n",
-                     q, mode);
+    if (len == 0 || data[len - 1] != '\n' || memchr(data, '\0', len))
+        return -1;
+    ssize_t n = 0;
+    for (size_t i = 0; i < len; i++)
+        n += data[i] == '\n';
+    return n;
+}
+
+static char *
+temp_path(const char *path)
+{
+    _cleanup_free_ char *dir = mc_dirname(path);
+    const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+    return xasprintf("%s/.%s.machine-new", dir, base);
+}
+
+/* Writes one file's bytes from stdin to its temporary name, created with its mode. */
+static void
+put_file(struct mc_buf *b, const struct prov_file *f)
+{
+    unsigned mode = f->mode & 0777;
+    _cleanup_free_ char *tmp = temp_path(f->path);
+    _cleanup_free_ char *qt = prov_shell_quote(tmp);
+    /* Created with its mode through the umask; a mode with execute bits is set afterwards. */
+    mc_buf_printf(b, "umask %03o\nn=\"$n \"%s\n", (mode & 0111) ? 077U : (~mode & 0777), qt);
+    ssize_t lines = text_lines(f->data, f->len);
+    if (lines >= 0)
+        mc_buf_printf(b, "text %s %zd\n", qt, lines);
+    else /* dd with one-byte blocks reads exactly len bytes from a pipe, busybox's too */
+        mc_buf_printf(b, "dd bs=1 count=%zu of=%s 2>/dev/null\n", f->len, qt);
+}
+
+static void
+move_file(struct mc_buf *b, const struct prov_file *f)
+{
+    _cleanup_free_ char *tmp = temp_path(f->path);
+    _cleanup_free_ char *qt = prov_shell_quote(tmp);
+    _cleanup_free_ char *qp = prov_shell_quote(f->path);
+    if (f->mode & 0111)
+        mc_buf_printf(b, "chmod %04o %s\n", f->mode & 07777, qt);
+    if (f->keep_same)
+        mc_buf_printf(b,
+                      "if [ -f %s ] && command -v cmp >/dev/null 2>&1 && cmp -s %s %s; then\n"
+                      "    rm -f %s\n"
+                      "else\n"
+                      "    mv -f %s %s\n"
+                      "fi\n",
+                      qp, qt, qp, qt, qt, qp);
+    else
+        mc_buf_printf(b, "mv -f %s %s\n", qt, qp);
 }
 
 char *
-prov_script_install_binary(const char *sum_hex)
+prov_script_install_files(const struct prov_file *files, size_t n)
 {
+    _cleanup_buf_ struct mc_buf b = MC_BUF_INIT;
+    _cleanup_strv_ char **dirs = strv_new();
+    mc_buf_puts(&b, "set -e\n"
+                    "n=\n"
+                    "trap '[ -z \"$n\" ] || rm -f $n' EXIT\n");
+    mc_buf_puts(&b, text_function);
+    for (size_t i = 0; i < n; i++) {
+        _cleanup_free_ char *dir = mc_dirname(files[i].path);
+        if (strv_contains(dirs, dir))
+            continue;
+        _cleanup_free_ char *q = prov_shell_quote(dir);
+        mc_buf_printf(&b, "[ -d %s ] || mkdir -p %s\n", q, q);
+        strv_add(&dirs, dir);
+    }
+    for (size_t i = 0; i < n; i++)
+        put_file(&b, &files[i]);
+    /* The end mark: input that ended early, or went on, is refused before anything moves. */
+    mc_buf_puts(&b, "l=\n"
+                    "IFS= read -r l || :\n"
+                    "if [ \"$l\" != " PROV_INSTALL_END " ]; then\n"
+                    "    echo 'the files sent do not have the announced sizes' >&2\n"
+                    "    exit 1\n"
+                    "fi\n");
+    for (size_t i = 0; i < n; i++)
+        move_file(&b, &files[i]);
+    mc_buf_puts(&b, "n=\numask 022\n");
+    return mc_buf_steal(&b);
+}
+
+char *
+prov_script_install_binary(const char *sum_hex, bool gzipped)
+{
+    /* A fixed temporary name: /usr/local/bin is root's, and every process counts on a slow
+     * guest. */
     return xasprintf("set -e\n"
-                     "mkdir -p /usr/local/bin\n"
-                     "t=$(mktemp /usr/local/bin/.machined.XXXXXX)\n"
+                     "[ -d /usr/local/bin ] || mkdir -p /usr/local/bin\n"
+                     "t=/usr/local/bin/.machined.machine-new\n"
                      "trap 'rm -f \"$t\"' EXIT\n"
-                     "cat >\"$t\"\n"
+                     "umask 077\n"
+                     "%s >\"$t\"\n"
                      "sum=$(sha256sum \"$t\")\n"
                      "sum=${sum%%%% *}\n"
                      "if [ \"$sum\" != %s ]; then\n"
@@ -155,26 +243,37 @@ prov_script_install_binary(const char *sum_hex)
                      "chmod 0755 \"$t\"\n"
                      "mv -f \"$t\" " PROV_ENGINE_BIN "\n"
                      "trap - EXIT\n",
-                     sum_hex, sum_hex);
+                     gzipped ? "gzip -dc" : "cat", sum_hex, sum_hex);
 }
 
 char *
 prov_script_hostname(const char *name)
 {
-    /* name is an RFC 1123 label: safe unquoted. */
-    return xasprintf("set -e\n"
-                     "h=%s\n"
-                     "[ \"$(hostname)\" = \"$h\" ] || hostname \"$h\"\n"
-                     "[ \"$(cat /etc/hostname 2>/dev/null)\" = \"$h\" ] || echo \"$h\" "
-                     ">/etc/hostname\n"
-                     "if grep -q '^127\\.0\\.1\\.1[[:space:]]' /etc/hosts 2>/dev/null; then\n"
-                     "    grep -q \"^127\\.0\\.1\\.1[[:space:]]$h\\$\" /etc/hosts ||\n"
-                     "        sed -i \"s/^127\\.0\\.1\\.1[[:space:]].*/127.0.1.1 $h/\" "
-                     "/etc/hosts\n"
-                     "else\n"
-                     "    echo \"127.0.1.1 $h\" >>/etc/hosts\n"
-                     "fi\n",
-                     name);
+    /* name is an RFC 1123 label: safe unquoted. A 127.0.1.1 line that lists the name among
+     * others (cloud-init writes "127.0.1.1 FQDN NAME") is kept. */
+    return xasprintf(
+            "set -e\n"
+            "h=%s\n"
+            "x=\n"
+            "[ ! -r /proc/sys/kernel/hostname ] || read -r x </proc/sys/kernel/hostname || :\n"
+            "[ \"$x\" = \"$h\" ] || hostname \"$h\"\n"
+            "x=\n"
+            "[ ! -r /etc/hostname ] || read -r x </etc/hostname || :\n"
+            "[ \"$x\" = \"$h\" ] || echo \"$h\" >/etc/hostname\n"
+            "line= listed=\n"
+            "if [ -r /etc/hosts ]; then\n"
+            "    while read -r a b; do\n"
+            "        [ \"$a\" = 127.0.1.1 ] || continue\n"
+            "        line=1\n"
+            "        for n in $b; do [ \"$n\" != \"$h\" ] || listed=1; done\n"
+            "    done </etc/hosts\n"
+            "fi\n"
+            "if [ -z \"$line\" ]; then\n"
+            "    echo \"127.0.1.1 $h\" >>/etc/hosts\n"
+            "elif [ -z \"$listed\" ]; then\n"
+            "    sed -i \"s/^127\\.0\\.1\\.1[[:space:]].*/127.0.1.1 $h/\" /etc/hosts\n"
+            "fi\n",
+            name);
 }
 
 /* Per init system: where the service goes, its template, and its commands. */
@@ -192,8 +291,18 @@ static const struct init_desc inits[PROV_INIT__MAX] = {
         .path = "/etc/systemd/system/machined.service",
         .template_name = "machined.service",
         .mode = "0644",
-        .enable = "systemctl daemon-reload\nsystemctl enable --quiet machined\n",
-        .disable = "systemctl disable --quiet machined 2>/dev/null || true\n",
+        /* A daemon-reload reruns every generator: seconds on a slow guest, so only when
+         * systemd's copy of the unit is stale (a first start loads the new file by itself). The
+         * link is what `systemctl enable` makes for the unit's WantedBy=multi-user.target, made
+         * without starting systemctl (a big program to start on a slow guest). */
+        .enable = "w=/etc/systemd/system/multi-user.target.wants\n"
+                  "[ -d $w ] || mkdir -p $w\n"
+                  "[ -L $w/machined.service ] || ln -sf /etc/systemd/system/machined.service "
+                  "$w/machined.service\n"
+                  "[ \"$(systemctl show -p NeedDaemonReload machined 2>/dev/null)\" = "
+                  "NeedDaemonReload=no ] ||\n"
+                  "    systemctl daemon-reload\n",
+        .disable = "systemctl disable --quiet --no-reload machined 2>/dev/null || true\n",
         .actions = { "systemctl start machined", "systemctl stop machined",
                      "systemctl restart machined", "systemctl is-active --quiet machined" },
     },

@@ -6,6 +6,7 @@
 #define MC_INSTALL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "error.h"
 #include "facts.h"
@@ -40,10 +41,27 @@ const char *prov_engine_data_root(const struct prov_engine_cfg *c);
  * a newline, and names that are not shell names, are refused (MC_ERR_USAGE). */
 char *prov_engine_env_file(char *const *env, struct mc_error **err);
 
-/* A script writing stdin to path atomically with mode (octal text). */
-char *prov_script_install_file(const char *path, const char *mode);
-/* A script writing stdin to the engine binary, refusing it unless its sha256 is sum_hex. */
-char *prov_script_install_binary(const char *sum_hex);
+/* A file for prov_script_install_files: its bytes travel on the script's stdin. */
+struct prov_file {
+    const char *path; /* absolute, with no whitespace */
+    unsigned mode;    /* 0644 */
+    const char *data;
+    size_t len;
+    bool keep_same; /* an identical file on the host is not replaced (its time stays) */
+};
+/* The line that follows the files' bytes on the installer's stdin. */
+#define PROV_INSTALL_END "@@end"
+/* A script reading the n files' bytes, one after the other, from stdin (in that order, then
+ * the line PROV_INSTALL_END) and writing each to its path atomically with its mode, after all
+ * have arrived whole. One command for several files (each command costs a login shell and a
+ * sudo), with shell builtins where they do (each process costs tens of milliseconds on a slow
+ * guest). */
+char *prov_script_install_files(const struct prov_file *files, size_t n);
+/* A script writing stdin (gzipped: unpacked with gzip -dc) to the engine binary, refusing it
+ * unless its sha256 is sum_hex. */
+char *prov_script_install_binary(const char *sum_hex, bool gzipped);
+/* The largest engine binary machine uploads. */
+#define PROV_ENGINE_MAX (256 * 1024 * 1024)
 /* A script setting the host name (now and at boot; /etc/hosts too). */
 char *prov_script_hostname(const char *name);
 

@@ -248,7 +248,7 @@ s_facts(struct run *r, char **ret_detail, struct mc_error **err)
 static int
 s_hostname(struct run *r, char **ret_detail, struct mc_error **err)
 {
-    return prov_step_hostname(&r->remote, &r->plan, ret_detail, err);
+    return prov_step_hostname(&r->remote, &r->plan, &r->facts, ret_detail, err);
 }
 
 static int
@@ -320,7 +320,7 @@ s_service(struct run *r, char **ret_detail, struct mc_error **err)
 static int
 s_firewall(struct run *r, char **ret_detail, struct mc_error **err)
 {
-    return prov_step_firewall(&r->remote, &r->plan, ret_detail, err);
+    return prov_step_firewall(&r->remote, &r->plan, &r->facts, ret_detail, err);
 }
 
 static int
@@ -357,6 +357,7 @@ plan_init(struct run *r)
                     .labels = r->labels,
                     .opts = r->opts,
                     .env = r->env },
+        .cache_dir = h->cache_dir,
         .upload_progress = upload_progress,
         .userdata = r,
     };

@@ -5,6 +5,7 @@
 
 #include "crypto.h"
 #include "fs.h"
+#include "gzip.h"
 #include "log.h"
 #include "steps.h"
 #include "strbuf.h"
@@ -52,9 +53,13 @@ prov_step_facts(struct prov_remote *r, const struct prov_plan *p, struct prov_fa
 }
 
 int
-prov_step_hostname(struct prov_remote *r, const struct prov_plan *p, char **ret_detail,
-                   struct mc_error **err)
+prov_step_hostname(struct prov_remote *r, const struct prov_plan *p, const struct prov_facts *f,
+                   char **ret_detail, struct mc_error **err)
 {
+    if (prov_hostname_is_set(f, p->name)) {
+        *ret_detail = xasprintf("'%s' (set already)", p->name);
+        return 0;
+    }
     _cleanup_free_ char *script = prov_script_hostname(p->name);
     if (prov_remote_check(r, "Setting the host name", script, true, NULL, p->deadline_ms, NULL,
                           err) < 0)
@@ -76,62 +81,154 @@ upload_progress(void *userdata, uint64_t sent)
         u->p->upload_progress(u->p->userdata, sent, u->total);
 }
 
+/* The gzipped binary is kept in the store's cache, by the binary's sha256, so that only the
+ * first upload of a binary pays for compressing it. */
+static char *
+gz_cache_path(const struct prov_plan *p, const char *sum)
+{
+    if (!p->cache_dir)
+        return NULL;
+    _cleanup_free_ char *dir = mc_path_join(p->cache_dir, "engine");
+    _cleanup_free_ char *name = xasprintf("machined-%s.gz", sum);
+    return mc_path_join(dir, name);
+}
+
+/* Keeps one gzipped binary, this one (a cache: failures only cost a compression later). */
+static void
+gz_cache_store(const char *path, const struct mc_buf *gz)
+{
+    struct mc_error *e = NULL;
+    _cleanup_free_ char *dir = mc_dirname(path);
+    if (mc_mkdir_p(dir, 0700, &e) < 0 || mc_rm_rf(dir, &e) < 0 || mc_mkdir_p(dir, 0700, &e) < 0 ||
+        mc_write_file_atomic(path, gz->data, gz->len, 0600, &e) < 0)
+        log_debug("not caching the gzipped machined in '%s': %s", path, e->message);
+    mc_error_free(e);
+}
+
+/* The binary as it travels: gzipped at level 1 (half the bytes) when the host can unpack it,
+ * else as it is. *ret_cached: the cache file it came from, if any. */
+static int
+upload_payload(const struct prov_plan *p, const struct prov_facts *f, const char *bin, size_t len,
+               const char *sum, struct mc_buf *ret, char **ret_cached, struct mc_error **err)
+{
+    if (!f->has_gzip) {
+        mc_buf_append(ret, bin, len);
+        return 0;
+    }
+    _cleanup_free_ char *cached = gz_cache_path(p, sum);
+    char *data = NULL;
+    size_t n = 0;
+    if (cached && mc_read_file(cached, PROV_ENGINE_MAX, &data, &n, NULL) == 0) {
+        *ret = (struct mc_buf){ .data = data, .len = n, .cap = n + 1 };
+        *ret_cached = TAKE_PTR(cached);
+        return 0;
+    }
+    if (prov_gzip(bin, len, 1, ret, err) < 0)
+        return mc_error_prefix(err, "Compressing '%s': ", p->engine_binary);
+    if (cached)
+        gz_cache_store(cached, ret);
+    return 0;
+}
+
 int
 prov_step_upload(struct prov_remote *r, const struct prov_plan *p, const struct prov_facts *f,
                  char **ret_detail, struct mc_error **err)
 {
-    char sum[MC_SHA256_HEX_LEN + 1];
-    if (mc_sha256_file_hex(p->engine_binary, sum, err) < 0)
+    _cleanup_free_ char *bin = NULL;
+    size_t len = 0;
+    if (mc_read_file(p->engine_binary, PROV_ENGINE_MAX, &bin, &len, err) < 0)
         return -1;
-    struct stat st;
-    if (stat(p->engine_binary, &st) < 0)
-        return mc_error_sys(err, errno, "Cannot stat '%s'", p->engine_binary);
+    char sum[MC_SHA256_HEX_LEN + 1];
+    mc_sha256_hex(bin, len, sum);
     if (!p->force_upload && f->engine_sum && streq(f->engine_sum, sum)) {
         *ret_detail = xasprintf("the host has this machined already (sha256 %.12s)", sum);
         return 0;
     }
-    _cleanup_free_ char *script = prov_script_install_binary(sum);
-    struct upload_progress u = { p, (uint64_t)st.st_size };
-    struct prov_input in = { .path = p->engine_binary,
-                             .progress = upload_progress,
-                             .userdata = &u };
-    if (prov_remote_check(r, "Uploading machined", script, true, &in, p->deadline_ms, NULL, err) <
-        0)
+    _cleanup_buf_ struct mc_buf payload = MC_BUF_INIT;
+    _cleanup_free_ char *cached = NULL;
+    if (upload_payload(p, f, bin, len, sum, &payload, &cached, err) < 0)
         return -1;
-    char size[32];
-    *ret_detail = xasprintf("%s to " PROV_ENGINE_BIN ", sha256 %.12s verified on the host",
-                            mc_format_size((uint64_t)st.st_size, size, sizeof(size)), sum);
+    _cleanup_free_ char *script = prov_script_install_binary(sum, f->has_gzip);
+    struct upload_progress u = { p, (uint64_t)payload.len };
+    struct prov_input in = {
+        .data = payload.data, .len = payload.len, .progress = upload_progress, .userdata = &u
+    };
+    if (prov_remote_check(r, "Uploading machined", script, true, &in, p->deadline_ms, NULL, err) <
+        0) {
+        if (cached) /* should it be damaged, the next upload compresses the binary again */
+            unlink(cached);
+        return -1;
+    }
+    char size[32], sent[32];
+    mc_format_size((uint64_t)len, size, sizeof(size));
+    if (f->has_gzip)
+        *ret_detail = xasprintf(
+                "%s (%s gzipped) to " PROV_ENGINE_BIN ", sha256 %.12s verified on the host", size,
+                mc_format_size((uint64_t)payload.len, sent, sizeof(sent)), sum);
+    else
+        *ret_detail = xasprintf("%s to " PROV_ENGINE_BIN ", sha256 %.12s verified on the host",
+                                size, sum);
     return 0;
 }
 
-static int
-install_text(struct prov_remote *r, const char *what, const char *path, const char *mode,
-             const char *text, int64_t deadline, struct mc_error **err)
+/* The files' bytes one after the other: the stdin of prov_script_install_files. It may
+ * hold a private key: the caller wipes it (wipe_input). */
+static void
+join_files(const struct prov_file *files, size_t n, struct mc_buf *ret)
 {
-    _cleanup_free_ char *script = prov_script_install_file(path, mode);
-    struct prov_input in = { .data = text, .len = strlen(text) };
+    for (size_t i = 0; i < n; i++)
+        mc_buf_append(ret, files[i].data, files[i].len);
+    mc_buf_puts(ret, PROV_INSTALL_END "\n");
+}
+
+static void
+wipe_input(struct mc_buf *b)
+{
+    mc_free_secret(b->data, b->cap);
+    *b = (struct mc_buf)MC_BUF_INIT;
+}
+
+/* Installs the files with one command (each command costs a login shell and a sudo), then
+ * runs then_script, if any, in the same command. */
+static int
+install_files(struct prov_remote *r, const char *what, const struct prov_file *files, size_t n,
+              const char *then_script, int64_t deadline, struct mc_error **err)
+{
+    _cleanup_free_ char *put = prov_script_install_files(files, n);
+    _cleanup_free_ char *script = xasprintf("%s%s", put, then_script ? then_script : "");
+    _cleanup_(wipe_input) struct mc_buf in_buf = MC_BUF_INIT;
+    join_files(files, n, &in_buf);
+    struct prov_input in = { .data = in_buf.data ? in_buf.data : "", .len = in_buf.len };
     return prov_remote_check(r, what, script, true, &in, deadline, NULL, err);
 }
 
+/* Reads a local file for prov_file (certificates and keys: small). */
 static int
-install_local(struct prov_remote *r, const char *what, const char *local, const char *path,
-              const char *mode, int64_t deadline, struct mc_error **err)
+read_local(const char *path, char **ret_data, size_t *ret_len, struct mc_error **err)
 {
-    _cleanup_free_ char *script = prov_script_install_file(path, mode);
-    struct prov_input in = { .path = local };
-    return prov_remote_check(r, what, script, true, &in, deadline, NULL, err);
+    return mc_read_file(path, 1024 * 1024, ret_data, ret_len, err);
 }
 
 int
 prov_step_certs(struct prov_remote *r, const struct prov_plan *p, char **ret_detail,
                 struct mc_error **err)
 {
-    if (install_local(r, "Uploading the CA certificate", p->ca_path, PROV_ENGINE_CA, "0644",
-                      p->deadline_ms, err) < 0 ||
-        install_local(r, "Uploading the server certificate", p->cert_path, PROV_ENGINE_CERT, "0644",
-                      p->deadline_ms, err) < 0 ||
-        install_local(r, "Uploading the server key", p->key_path, PROV_ENGINE_KEY, "0600",
-                      p->deadline_ms, err) < 0)
+    _cleanup_free_ char *ca = NULL, *cert = NULL;
+    char *key = NULL;
+    size_t ca_len = 0, cert_len = 0, key_len = 0;
+    if (read_local(p->ca_path, &ca, &ca_len, err) < 0 ||
+        read_local(p->cert_path, &cert, &cert_len, err) < 0 ||
+        read_local(p->key_path, &key, &key_len, err) < 0)
+        return -1;
+    const struct prov_file files[] = {
+        { PROV_ENGINE_CA, 0644, ca, ca_len },
+        { PROV_ENGINE_CERT, 0644, cert, cert_len },
+        { PROV_ENGINE_KEY, 0600, key, key_len },
+    };
+    int rc = install_files(r, "Uploading the certificates and the server key", files,
+                           ELEMENTSOF(files), NULL, p->deadline_ms, err);
+    mc_free_secret(key, key_len);
+    if (rc < 0)
         return -1;
     *ret_detail = xstrdup("ca.pem, server.pem, server-key.pem in " PROV_ENGINE_ETC);
     return 0;
@@ -161,16 +258,16 @@ prov_step_service(struct prov_remote *r, const struct prov_plan *p, const struct
     _cleanup_free_ char *unit = env ? prov_service_text(f->init, err) : NULL;
     if (!unit)
         return -1;
+    const struct prov_file files[] = {
+        { PROV_ENGINE_CONFIG, 0644, config, strlen(config) },
+        { PROV_ENGINE_ENV, 0600, env, strlen(env) },
+        /* kept when unchanged: systemd then needs no daemon-reload */
+        { prov_service_path(f->init), f->init == PROV_INIT_SYSTEMD ? 0644 : 0755, unit,
+          strlen(unit), true },
+    };
     _cleanup_free_ char *enable = prov_script_service_enable_restart(f->init);
-    if (install_text(r, "Writing the engine's configuration", PROV_ENGINE_CONFIG, "0644", config,
-                     p->deadline_ms, err) < 0 ||
-        install_text(r, "Writing the engine's environment", PROV_ENGINE_ENV, "0600", env,
-                     p->deadline_ms, err) < 0 ||
-        install_text(r, "Writing the engine's service", prov_service_path(f->init),
-                     f->init == PROV_INIT_SYSTEMD ? "0644" : "0755", unit, p->deadline_ms, err) < 0)
-        return -1;
-    if (prov_remote_check(r, "Starting the engine", enable, true, NULL, p->deadline_ms, NULL, err) <
-        0)
+    if (install_files(r, "Installing and starting the engine's service", files, ELEMENTSOF(files),
+                      enable, p->deadline_ms, err) < 0)
         return prov_engine_log_attach(r, f->init, err);
     *ret_detail =
             xasprintf("%s service %s, port %d",
@@ -180,9 +277,13 @@ prov_step_service(struct prov_remote *r, const struct prov_plan *p, const struct
 }
 
 int
-prov_step_firewall(struct prov_remote *r, const struct prov_plan *p, char **ret_detail,
-                   struct mc_error **err)
+prov_step_firewall(struct prov_remote *r, const struct prov_plan *p, const struct prov_facts *f,
+                   char **ret_detail, struct mc_error **err)
 {
+    if (prov_no_firewall_tool(f)) {
+        *ret_detail = xstrdup("no host firewall (neither ufw nor firewalld is installed)");
+        return 0;
+    }
     _cleanup_free_ char *script = prov_script_firewall(p->engine.port);
     _cleanup_free_ char *out = NULL;
     if (prov_remote_check(r, "Opening the engine port in the host firewall", script, true, NULL,

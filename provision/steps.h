@@ -22,7 +22,8 @@ struct prov_plan {
     const char *ca_path; /* local files uploaded by the certs step */
     const char *cert_path;
     const char *key_path;
-    bool force_upload; /* upload even when the host has the same binary (upgrade) */
+    bool force_upload;     /* upload even when the host has the same binary (upgrade) */
+    const char *cache_dir; /* the store's cache/ (the gzipped binary is kept there), or NULL */
     int64_t deadline_ms;
     void (*upload_progress)(void *userdata, uint64_t sent, uint64_t total);
     void *userdata;
@@ -33,19 +34,23 @@ struct prov_plan {
  * Errors: MC_ERR_PERMISSION (no passwordless sudo), MC_ERR_UNSUPPORTED (architecture). */
 int prov_step_facts(struct prov_remote *r, const struct prov_plan *p, struct prov_facts *ret,
                     char **ret_detail, struct mc_error **err);
-int prov_step_hostname(struct prov_remote *r, const struct prov_plan *p, char **ret_detail,
-                       struct mc_error **err);
+/* Sets the host name; nothing to run when the facts show it set already. */
+int prov_step_hostname(struct prov_remote *r, const struct prov_plan *p, const struct prov_facts *f,
+                       char **ret_detail, struct mc_error **err);
 /* Uploads machined with its sha256 checked on the host; skipped when the host has it. */
 int prov_step_upload(struct prov_remote *r, const struct prov_plan *p, const struct prov_facts *f,
                      char **ret_detail, struct mc_error **err);
-/* Uploads the CA, the server certificate and its key to /etc/machined. */
+/* Uploads the CA, the server certificate and its key to /etc/machined (one command). */
 int prov_step_certs(struct prov_remote *r, const struct prov_plan *p, char **ret_detail,
                     struct mc_error **err);
-/* Writes config.json, the environment file and the service, enables and (re)starts it. */
+/* Writes config.json, the environment file and the service, enables and (re)starts it, in
+ * one command; systemd's daemon-reload only when its copy of the unit is stale. */
 int prov_step_service(struct prov_remote *r, const struct prov_plan *p, const struct prov_facts *f,
                       char **ret_detail, struct mc_error **err);
-int prov_step_firewall(struct prov_remote *r, const struct prov_plan *p, char **ret_detail,
-                       struct mc_error **err);
+/* Opens the engine port where ufw or firewalld is active; nothing to run when the facts
+ * show neither installed. */
+int prov_step_firewall(struct prov_remote *r, const struct prov_plan *p, const struct prov_facts *f,
+                       char **ret_detail, struct mc_error **err);
 
 /* Engine actions on an installed host (the generic driver's start, stop, restart, status). */
 int prov_engine_action(struct prov_remote *r, enum prov_init init, enum prov_service_action a,

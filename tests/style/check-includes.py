@@ -30,6 +30,7 @@ LIBRARIES = {
     'libxml/': {'drivers', 'cli'},
     'archive': {'drivers', 'cli'},
     'seccomp.h': {'engine'},
+    'zlib.h': {'engine', 'provision'},
 }
 GENERATED = {'templates.h': 'templates'}
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')

@@ -75,6 +75,34 @@ test_others(void)
 }
 
 static void
+test_hostname_and_tools(void)
+{
+    struct prov_facts f = { 0 };
+    struct mc_error *err = NULL;
+    ok(prov_facts_parse("@@arch\nx86_64\n@@uid\n0\n@@hostname\nh1\n@@etc-hostname\nh1\n"
+                        "@@hosts-127.0.1.1\nh1.example.org h1\n@@cgroup\ncgroup2\n@@tools\n"
+                        "gzip\nfirewall-cmd\n",
+                        &f, &err) == 0,
+       "host name, /etc/hosts and tools sections parsed");
+    ok(prov_hostname_is_set(&f, "h1"), "a 127.0.1.1 line listing the name among others is kept");
+    ok(!prov_hostname_is_set(&f, "h2"), "another name is not set");
+    ok(f.cgroup == PROV_CGROUP_V2, "cgroup2 (from /proc/self/mounts) is v2");
+    ok(f.has_gzip && f.has_firewalld && !f.has_ufw && !prov_no_firewall_tool(&f),
+       "gzip and firewall-cmd found, ufw not");
+    prov_facts_clear(&f);
+    ok(prov_facts_parse("@@arch\nx86_64\n@@uid\n0\n@@hostname\nh1\n@@etc-hostname\nh1\n"
+                        "@@hosts-127.0.1.1\n@@tools\n",
+                        &f, &err) == 0 &&
+               !prov_hostname_is_set(&f, "h1") && prov_no_firewall_tool(&f),
+       "no 127.0.1.1 line: the name is to be set; no tools: no firewall step");
+    prov_facts_clear(&f);
+    ok(prov_facts_parse("@@arch\nx86_64\n@@uid\n0\n", &f, &err) == 0 &&
+               !prov_no_firewall_tool(&f) && !prov_hostname_is_set(&f, "h1"),
+       "facts without those sections (an older script) change nothing");
+    prov_facts_clear(&f);
+}
+
+static void
 test_elf(void)
 {
     unsigned char h[64] = { 0x7f, 'E', 'L', 'F', ELFCLASS64, ELFDATA2LSB, 1 };
@@ -99,6 +127,7 @@ main(void)
 {
     test_testhost();
     test_others();
+    test_hostname_and_tools();
     test_elf();
     return tap_done();
 }

@@ -69,9 +69,9 @@ run_all(struct prov_remote *r, const struct prov_plan *p, struct mc_error **err)
 {
     _cleanup_(prov_facts_clear) struct prov_facts f = { 0 };
     _cleanup_free_ char *d1 = NULL, *d2 = NULL, *d3 = NULL, *d4 = NULL, *d5 = NULL, *d6 = NULL;
-    if (prov_step_facts(r, p, &f, &d1, err) < 0 || prov_step_hostname(r, p, &d2, err) < 0 ||
+    if (prov_step_facts(r, p, &f, &d1, err) < 0 || prov_step_hostname(r, p, &f, &d2, err) < 0 ||
         prov_step_upload(r, p, &f, &d3, err) < 0 || prov_step_certs(r, p, &d4, err) < 0 ||
-        prov_step_service(r, p, &f, &d5, err) < 0 || prov_step_firewall(r, p, &d6, err) < 0)
+        prov_step_service(r, p, &f, &d5, err) < 0 || prov_step_firewall(r, p, &f, &d6, err) < 0)
         return -1;
     mc_buf_printf(&r->transcript,
                   "# facts: %s\n# hostname: %s\n# upload: %s\n# certs: %s\n"
@@ -131,6 +131,39 @@ test_sudo_systemd_same_binary(void)
     is_golden(t, "provision-steps-systemd-same-binary.txt");
     ok(strstr(t, "# upload: the host has this machined already"), "identical binary not sent");
     ok(strstr(t, "opened 2376/tcp in ufw"), "firewall opened");
+    prov_remote_clear(&r);
+    mc_error_free(err);
+}
+
+/* A fresh cloud guest: cloud-init named it (and its 127.0.1.1 line), gzip is there, no firewall
+ * tool: four commands in all, the binary gzipped. */
+static void
+test_fresh_guest(void)
+{
+    _cleanup_free_ char *bin = NULL, *ca = NULL, *cert = NULL, *key = NULL;
+    struct prov_plan p = make_plan(&bin, &ca, &cert, &key);
+    static const char facts[] = "@@arch\nx86_64\n@@hostname\nh1\n@@etc-hostname\nh1\n"
+                                "@@hosts-127.0.1.1\nh1.example h1\n@@init\nsystemd\n"
+                                "systemd-booted\n@@cgroup\ncgroup2\n@@uid\n1000\n@@sudo\n"
+                                "sudo-ok\n@@tools\ngzip\n@@engine-sum\n";
+    const struct prov_canned canned[] = { { "@@arch", 0, facts, NULL }, { NULL } };
+    struct prov_remote r;
+    prov_remote_init_recorder(&r, canned);
+    struct mc_error *err = NULL;
+    ok(run_all(&r, &p, &err) == 0, "all steps succeed on a fresh guest");
+    _cleanup_free_ char *t = stable(&r.transcript);
+    is_golden(t, "provision-steps-fresh-guest.txt");
+    int commands = 0;
+    for (const char *c = t; (c = strstr(c, "$ ")); c++)
+        commands += c == t || c[-1] == '\n';
+    is_int(commands, 4, "four commands: facts, upload, certificates, service");
+    ok(strstr(t, "# hostname: 'h1' (set already)") && !strstr(t, "hostname \"$h\""),
+       "the host name is not set again");
+    ok(strstr(t, "# firewall: no host firewall (neither ufw nor firewalld is installed)") &&
+               !strstr(t, "ufw status"),
+       "no firewall command without a firewall tool");
+    ok(strstr(t, "gzip -dc >\"$t\"") && strstr(t, "gzipped) to /usr/local/bin/machined"),
+       "the binary travels gzipped");
     prov_remote_clear(&r);
     mc_error_free(err);
 }
@@ -215,6 +248,7 @@ main(void)
     tmp = tap_tmpdir();
     test_root_noinit();
     test_sudo_systemd_same_binary();
+    test_fresh_guest();
     test_refusals();
     test_config_and_uninstall();
     return tap_done();
