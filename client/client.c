@@ -124,7 +124,8 @@ client_new(const struct client_config *cfg, struct mc_error **err)
     c->cfg.api_version = xstrdup_or_null(cfg->api_version);
     if (set_address(c, err) < 0)
         return NULL;
-    client_global_init();
+    if (c->cfg.tls) /* OpenSSL's set-up reads its configuration: only TLS pays for it */
+        client_global_init();
     return TAKE_PTR(c);
 }
 

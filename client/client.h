@@ -4,7 +4,8 @@
  *
  * Where the engine is comes from a struct client_config: from DOCKER_HOST, DOCKER_TLS_VERIFY and
  * DOCKER_CERT_PATH (client_config_from_env), or filled by the caller (`-H NAME`, tests pointing
- * at a local peer). Call client_global_init() once, before any thread uses the client.
+ * at a local peer). client_new() sets OpenSSL up (once) for a TLS engine only; a program that
+ * makes its own TLS clients from several threads calls client_global_init() first.
  *
  * The client speaks HTTP/1.1 itself, over a socket and OpenSSL (docs/adr/0007): one connection
  * per exchange, so several exchanges may run at once from different threads (`run` holds
