@@ -132,8 +132,10 @@ report_done(struct cli_ctx *ctx, struct store *s, const char *name)
                 "eval \"$(machine env %s)\"\n",
                 name, name);
     else
-        fprintf(ctx->err, "Machine '%s' is %s: run 'machine provision %s' to finish it.\n", name,
-                store_create_state_to_string(m->create_state), name);
+        fprintf(ctx->err,
+                "Machine '%s' is created without its engine (--no-provision): run 'machine "
+                "provision %s' to install it.\n",
+                name, name);
 }
 
 static int

@@ -346,11 +346,9 @@ run_steps(struct machine_handle *h, struct mc_error **err)
         return -1;
     if (h->rec->create_state == STORE_CREATE_READY)
         return 0;
-    if (mc_json_bool(store_machine_get_section(h->rec, "flags"), "no_provision", false)) {
-        machine_progress(h, "Machine '%s' is created; 'machine provision %s' finishes it",
-                         h->rec->name, h->rec->name);
+    /* the caller tells the user what is left (cli/create.c) */
+    if (mc_json_bool(store_machine_get_section(h->rec, "flags"), "no_provision", false))
         return 0;
-    }
     return step_provision(h, err);
 }
 

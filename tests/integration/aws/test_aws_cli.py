@@ -80,6 +80,9 @@ class Suite:
         t = self.t
         p = self.run(["create"] + self.flags + ["web1"], desc="machine create --driver aws "
                      "--no-provision web1")
+        t.ok(p.stderr.count("machine provision web1") == 1 and
+             "created without its engine (--no-provision)" in p.stderr,
+             "create --no-provision says once what is left to do", p.stderr)
         st = self.driver_state("web1")
         iid = st.get("instance_id")
         t.ok(iid, "the record holds the driver's state with the instance", st)
