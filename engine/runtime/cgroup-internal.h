@@ -19,6 +19,8 @@ struct eng_cgroup_ops {
     int (*init)(struct eng_cgroup_manager *m, struct mc_error **err);
     int (*create)(struct eng_cgroup *cg, const struct eng_cgroup_limits *l, struct mc_error **err);
     int (*attach)(struct eng_cgroup *cg, pid_t pid, struct mc_error **err);
+    /* NULL when a process cannot enter by itself without the global lock (v2) */
+    int (*join_fds)(struct eng_cgroup *cg, int *fds, struct mc_error **err);
     int (*freeze)(struct eng_cgroup *cg, bool frozen, struct mc_error **err);
     int (*oom_kills)(struct eng_cgroup *cg, uint64_t *ret, struct mc_error **err);
     int (*kill_all)(struct eng_cgroup *cg);

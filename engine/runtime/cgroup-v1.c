@@ -1,7 +1,9 @@
 /* cgroup v1: one folder per controller (memory, cpu, pids, freezer) under each hierarchy's
  * <mount>/<parent>. Hybrid hosts use this too. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cgroup-internal.h"
 #include "fs.h"
@@ -87,6 +89,28 @@ v1_attach(struct eng_cgroup *cg, pid_t pid, struct mc_error **err)
     return 0;
 }
 
+_Static_assert(ENG_CG__MAX <= ENG_CGROUP_JOIN_MAX, "a join fd per v1 controller");
+
+static int
+v1_join_fds(struct eng_cgroup *cg, int *fds, struct mc_error **err)
+{
+    int n = 0;
+    for (int c = 0; c < ENG_CG__MAX; c++) {
+        if (!cg->dirs[c])
+            continue;
+        _cleanup_free_ char *p = mc_path_join(cg->dirs[c], "tasks");
+        fds[n] = open(p, O_WRONLY | O_CLOEXEC);
+        if (fds[n] < 0) {
+            int e = errno;
+            while (n > 0)
+                close(fds[--n]);
+            return mc_error_sys(err, e, "cannot open '%s'", p);
+        }
+        n++;
+    }
+    return n;
+}
+
 static int
 v1_freeze(struct eng_cgroup *cg, bool frozen, struct mc_error **err)
 {
@@ -142,6 +166,7 @@ const struct eng_cgroup_ops eng_cgroup_v1_ops = {
     .init = v1_init,
     .create = v1_create,
     .attach = v1_attach,
+    .join_fds = v1_join_fds,
     .freeze = v1_freeze,
     .oom_kills = v1_oom_kills,
     .kill_all = v1_kill_all,

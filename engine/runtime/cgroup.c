@@ -330,6 +330,12 @@ eng_cgroup_attach(struct eng_cgroup *cg, pid_t pid, struct mc_error **err)
 }
 
 int
+eng_cgroup_join_fds(struct eng_cgroup *cg, int fds[ENG_CGROUP_JOIN_MAX], struct mc_error **err)
+{
+    return cg->m->ops->join_fds ? cg->m->ops->join_fds(cg, fds, err) : 0;
+}
+
+int
 eng_cgroup_freeze(struct eng_cgroup *cg, bool frozen, struct mc_error **err)
 {
     return cg->m->ops->freeze(cg, frozen, err);

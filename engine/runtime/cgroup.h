@@ -56,6 +56,14 @@ MC_DEFINE_CLEANUP(struct eng_cgroup, eng_cgroup_free)
 
 /* Moves pid into the cgroup (every hierarchy). */
 int eng_cgroup_attach(struct eng_cgroup *cg, pid_t pid, struct mc_error **err);
+/* Files a process writes "0" to, itself, to enter the cgroup (every hierarchy), opened into
+ * fds (at most ENG_CGROUP_JOIN_MAX, O_CLOEXEC); returns how many, 0 when the cgroup version
+ * has none (v2: eng_cgroup_attach moves it). On v1 moving a process by its pid takes the
+ * kernel's global threadgroup lock for writing, which waits for an RCU grace period (5-20 ms
+ * here, the longest step of a container's start); a single-threaded process moving itself
+ * through `tasks` does not take it. */
+#define ENG_CGROUP_JOIN_MAX 4
+int eng_cgroup_join_fds(struct eng_cgroup *cg, int fds[ENG_CGROUP_JOIN_MAX], struct mc_error **err);
 /* Freezes or thaws every process of the cgroup and waits until the kernel says it is done. */
 int eng_cgroup_freeze(struct eng_cgroup *cg, bool frozen, struct mc_error **err);
 /* How many processes the kernel OOM-killed in the cgroup so far. */

@@ -739,13 +739,27 @@ enter_cgroup_ns(const struct rt_child *c)
     return mount_cgroup_v2(c);
 }
 
+/* Enters the container's cgroup through the files the engine opened (v1 `tasks`: "0" moves
+ * this thread, which is the whole process: it has no other). */
+static int
+join_own_cgroup(struct rt_child *c)
+{
+    for (int i = 0; i < c->ncgroup_join; i++) {
+        if (write(c->cgroup_join_fds[i], "0", 1) != 1)
+            return fail(errno, "cannot enter the container's cgroup");
+        close(c->cgroup_join_fds[i]);
+    }
+    c->ncgroup_join = 0;
+    return 0;
+}
+
 /* The steps every process shares once its namespaces and root are set. */
 _noreturn_ static void
 finish(struct rt_child *c)
 {
     const struct eng_rt_proc_config *p = c->proc;
-    if (setup_stdio(c) < 0 || wait_go(c->sync_fd) < 0 || enter_cgroup_ns(c) < 0 ||
-        switch_user(p) < 0 || enter_cwd(p) < 0 || lock_down(p) < 0)
+    if (join_own_cgroup(c) < 0 || setup_stdio(c) < 0 || wait_go(c->sync_fd) < 0 ||
+        enter_cgroup_ns(c) < 0 || switch_user(p) < 0 || enter_cwd(p) < 0 || lock_down(p) < 0)
         die(c->sync_fd);
     exec_process(c);
     die(c->sync_fd);

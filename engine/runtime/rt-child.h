@@ -34,6 +34,8 @@ struct rt_child {
     const char *overlay_volatile;       /* overlay_data + ",volatile", or NULL */
     const struct eng_cgroup_mounts *cgroup_mounts; /* /sys/fs/cgroup inside; NULL: untouched */
     int cgroup_fds[ENG_CGROUP_MOUNT_MAX_BINDS];    /* scratch: one per v1 bind */
+    int cgroup_join_fds[ENG_CGROUP_JOIN_MAX];      /* "0" written there enters the cgroup */
+    int ncgroup_join;                              /* 0: the engine moves the process */
     int target_pidfd;                              /* exec: the container's process */
     bool userns;                                   /* exec: join the user namespace too */
 };

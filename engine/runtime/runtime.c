@@ -121,6 +121,8 @@ launch_free(struct launch *l)
         close(l->pidfd);
     }
     free(l->child.bind_fds);
+    for (int i = 0; i < l->child.ncgroup_join; i++)
+        close(l->child.cgroup_join_fds[i]);
 }
 
 static int
@@ -179,10 +181,24 @@ send_go(struct launch *l, struct mc_error **err)
     return 0;
 }
 
+/* Opens the files through which the process enters its cgroup by itself, where there are. */
+static int
+prepare_cgroup_join(struct launch *l, struct eng_cgroup *cg, struct mc_error **err)
+{
+    if (!cg)
+        return 0;
+    int n = eng_cgroup_join_fds(cg, l->child.cgroup_join_fds, err);
+    if (n < 0)
+        return mc_error_prefix(err, "cannot prepare the process's cgroup: ");
+    l->child.ncgroup_join = n;
+    return 0;
+}
+
 static int
 join_cgroup(struct launch *l, struct eng_cgroup *cg, struct mc_error **err)
 {
-    if (cg && eng_cgroup_attach(cg, l->pid, err) < 0)
+    /* with join fds the process moved itself before it waits for go */
+    if (cg && l->child.ncgroup_join == 0 && eng_cgroup_attach(cg, l->pid, err) < 0)
         return mc_error_prefix(err, "cannot move the process into its cgroup: ");
     return send_go(l, err);
 }
@@ -291,6 +307,8 @@ eng_rt_start(const struct eng_rt_config *cfg, struct eng_rt_process *ret, struct
     _cleanup_free_ char *vol = NULL;
     if (cfg->overlay_data && cfg->overlay_volatile)
         l.child.overlay_volatile = vol = xasprintf("%s,volatile", cfg->overlay_data);
+    if (prepare_cgroup_join(&l, cfg->proc.cgroup, err) < 0)
+        return -1;
     l.pid = clone_with_pidfd(clone_flags(cfg), &l.pidfd);
     if (l.pid < 0)
         return mc_error_sys(err, errno, "cannot create the container's namespaces");
@@ -316,6 +334,8 @@ eng_rt_exec(int target_pidfd, bool userns, const struct eng_rt_proc_config *proc
         return -1;
     l.child.target_pidfd = target_pidfd;
     l.child.userns = userns;
+    if (prepare_cgroup_join(&l, proc->cgroup, err) < 0)
+        return -1;
     pid_t mid = (pid_t)syscall(SYS_clone, SIGCHLD, 0, 0, 0, 0);
     if (mid < 0)
         return mc_error_sys(err, errno, "cannot fork to enter the container");
