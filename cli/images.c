@@ -10,6 +10,7 @@
 #include "cli-engine.h"
 #include "cli-format.h"
 #include "client-http.h"
+#include "fs.h"
 #include "json.h"
 #include "strv.h"
 #include "util.h"
@@ -332,14 +333,8 @@ copy_body(struct client_exchange *x, int fd, struct mc_error **err)
         ssize_t n = client_exchange_read(x, buf, sizeof(buf), err);
         if (n <= 0)
             return (int)n;
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(fd, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                return mc_error_sys(err, errno, "cannot write the image tar");
-            off += w;
-        }
+        if (mc_write_all(fd, buf, (size_t)n) < 0)
+            return mc_error_sys(err, errno, "cannot write the image tar");
     }
 }
 

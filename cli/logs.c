@@ -7,6 +7,7 @@
 #include "cli-engine.h"
 #include "client-frames.h"
 #include "client-http.h"
+#include "fs.h"
 #include "json.h"
 #include "timeutil.h"
 #include "util.h"
@@ -62,24 +63,17 @@ logs_path(const char *id, const struct cli_args *args, char **ret, struct mc_err
 }
 
 static int
-write_all(int fd, const char *data, size_t len, struct mc_error **err)
+write_out(int fd, const char *data, size_t len, struct mc_error **err)
 {
-    while (len > 0) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return mc_error_sys(err, errno, "cannot write the container's output");
-        data += w;
-        len -= (size_t)w;
-    }
+    if (mc_write_all(fd, data, len) < 0)
+        return mc_error_sys(err, errno, "cannot write the container's output");
     return 0;
 }
 
 static int
 on_frame(void *userdata, int stream, const char *data, size_t len, struct mc_error **err)
 {
-    return write_all(stream == CLIENT_STREAM_STDERR ? STDERR_FILENO : STDOUT_FILENO, data, len,
+    return write_out(stream == CLIENT_STREAM_STDERR ? STDERR_FILENO : STDOUT_FILENO, data, len,
                      err);
 }
 
@@ -94,7 +88,7 @@ copy_logs(struct client_exchange *x, bool tty, struct mc_error **err)
             return -1;
         if (n == 0)
             break;
-        int r = tty ? write_all(STDOUT_FILENO, buf, (size_t)n, err)
+        int r = tty ? write_out(STDOUT_FILENO, buf, (size_t)n, err)
                     : client_demux_feed(&demux, buf, (size_t)n, on_frame, NULL, err);
         if (r < 0)
             return -1;

@@ -8,6 +8,7 @@
 
 #include "client-frames.h"
 #include "client-internal.h"
+#include "fs.h"
 #include "xalloc.h"
 
 #define PUMP_BLOCK (64 * 1024)
@@ -28,15 +29,8 @@ struct pump {
 static int
 write_fd(int fd, const char *data, size_t len, struct mc_error **err)
 {
-    while (len > 0) {
-        ssize_t w = write(fd, data, len);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return mc_error_sys(err, errno, "cannot write the container's output");
-        data += w;
-        len -= (size_t)w;
-    }
+    if (mc_write_all(fd, data, len) < 0)
+        return mc_error_sys(err, errno, "cannot write the container's output");
     return 0;
 }
 

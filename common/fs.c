@@ -289,3 +289,19 @@ mc_crashpoint(const char *label)
     if ((mc_parse_int(at, &n) == 0 && (unsigned)n == crash_count) || streq(at, label))
         kill(getpid(), SIGKILL);
 }
+
+int
+mc_write_all(int fd, const void *data, size_t len)
+{
+    const char *p = data;
+    while (len > 0) {
+        ssize_t w = write(fd, p, len);
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w < 0)
+            return -1;
+        p += w;
+        len -= (size_t)w;
+    }
+    return 0;
+}

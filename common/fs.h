@@ -24,6 +24,9 @@ int mc_read_file_at(int dirfd, const char *path, size_t max, char **ret_data, si
 int mc_write_file_atomic(const char *path, const void *data, size_t len, mode_t mode,
                          struct mc_error **err);
 
+/* Writes all len bytes to fd, again after EINTR and short writes; -1 with errno. */
+int mc_write_all(int fd, const void *data, size_t len);
+
 /* Removes ".*.tmp-*" files left in dir by an interrupted mc_write_file_atomic(). */
 void mc_remove_stale_temps(const char *dir);
 

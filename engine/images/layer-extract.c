@@ -10,6 +10,7 @@
 #include <sys/xattr.h>
 #include <unistd.h>
 
+#include "fs.h"
 #include "layer-extract.h"
 #include "strv.h"
 #include "util.h"
@@ -372,14 +373,8 @@ extract_file(struct extract *x, int parent, const char *base, struct mc_error **
             return -1;
         if (n == 0)
             break;
-        for (ssize_t off = 0; off < n;) {
-            ssize_t w = write(fd, buf + off, (size_t)(n - off));
-            if (w < 0 && errno == EINTR)
-                continue;
-            if (w < 0)
-                return mc_error_sys(err, errno, "Cannot write '%s'", x->e->name);
-            off += w;
-        }
+        if (mc_write_all(fd, buf, (size_t)n) < 0)
+            return mc_error_sys(err, errno, "Cannot write '%s'", x->e->name);
         x->stats.bytes += (uint64_t)n;
     }
     return finish_fd(x, fd, false, err);

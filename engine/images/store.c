@@ -130,16 +130,8 @@ img_tmp_dir(struct mc_error **err)
 static int
 write_all(int fd, const void *data, size_t n, struct mc_error **err)
 {
-    const char *p = data;
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w < 0)
-            return mc_error_sys(err, errno, "Cannot write to the image store");
-        p += w;
-        n -= (size_t)w;
-    }
+    if (mc_write_all(fd, data, n) < 0)
+        return mc_error_sys(err, errno, "Cannot write to the image store");
     return 0;
 }
 

@@ -1,4 +1,5 @@
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -107,6 +108,43 @@ test_dirs_and_locks(const char *tmp)
     mc_error_free(err);
 }
 
+/* Through a pipe smaller than the data, drained by a child: short writes are continued. */
+static void
+test_write_all(void)
+{
+    int p[2];
+    if (pipe(p) < 0) {
+        ok(false, "pipe");
+        return;
+    }
+    size_t n = 1 << 20;
+    char *data = xmalloc(n);
+    for (size_t i = 0; i < n; i++)
+        data[i] = (char)(i * 7);
+    pid_t pid = fork();
+    if (pid == 0) {
+        close(p[1]);
+        size_t got = 0;
+        char buf[4096];
+        ssize_t r;
+        bool same = true;
+        while ((r = read(p[0], buf, sizeof(buf))) > 0) {
+            for (ssize_t i = 0; i < r; i++)
+                same = same && buf[i] == (char)((got + (size_t)i) * 7);
+            got += (size_t)r;
+        }
+        _exit(got == n && same ? 0 : 1);
+    }
+    close(p[0]);
+    ok(mc_write_all(p[1], data, n) == 0, "mc_write_all writes 1 MiB into a 64 KiB pipe");
+    close(p[1]);
+    int status = 1;
+    waitpid(pid, &status, 0);
+    ok(WIFEXITED(status) && WEXITSTATUS(status) == 0, "and the reader gets every byte in order");
+    ok(mc_write_all(-1, data, 1) < 0 && errno == EBADF, "a bad fd: -1 with errno");
+    free(data);
+}
+
 int
 main(void)
 {
@@ -114,5 +152,6 @@ main(void)
     test_atomic_write(tmp);
     test_crash_points(tmp);
     test_dirs_and_locks(tmp);
+    test_write_all();
     return tap_done();
 }
