@@ -21,6 +21,8 @@ struct eng_cgroup_ops {
     int (*attach)(struct eng_cgroup *cg, pid_t pid, struct mc_error **err);
     /* NULL when a process cannot enter by itself without the global lock (v2) */
     int (*join_fds)(struct eng_cgroup *cg, int *fds, struct mc_error **err);
+    /* NULL when clone3 cannot start a process in the cgroup (v1) */
+    int (*clone_fd)(struct eng_cgroup *cg);
     int (*freeze)(struct eng_cgroup *cg, bool frozen, struct mc_error **err);
     int (*oom_kills)(struct eng_cgroup *cg, uint64_t *ret, struct mc_error **err);
     int (*kill_all)(struct eng_cgroup *cg);

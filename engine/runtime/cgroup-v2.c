@@ -1,6 +1,7 @@
 /* cgroup v2: one folder per container under <root>/<parent>, controllers enabled down the
  * tree through cgroup.subtree_control. */
 #include <errno.h>
+#include <fcntl.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -124,11 +125,18 @@ v2_kill_all(struct eng_cgroup *cg)
     return eng_cg_kill_procs(cg->dirs[0]);
 }
 
+static int
+v2_clone_fd(struct eng_cgroup *cg)
+{
+    return open(cg->dirs[0], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+}
+
 const struct eng_cgroup_ops eng_cgroup_v2_ops = {
     .version = 2,
     .init = v2_init,
     .create = v2_create,
     .attach = v2_attach,
+    .clone_fd = v2_clone_fd,
     .freeze = v2_freeze,
     .oom_kills = v2_oom_kills,
     .kill_all = v2_kill_all,

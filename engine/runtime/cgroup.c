@@ -336,6 +336,12 @@ eng_cgroup_join_fds(struct eng_cgroup *cg, int fds[ENG_CGROUP_JOIN_MAX], struct 
 }
 
 int
+eng_cgroup_clone_fd(struct eng_cgroup *cg)
+{
+    return cg->m->ops->clone_fd ? cg->m->ops->clone_fd(cg) : -1;
+}
+
+int
 eng_cgroup_freeze(struct eng_cgroup *cg, bool frozen, struct mc_error **err)
 {
     return cg->m->ops->freeze(cg, frozen, err);

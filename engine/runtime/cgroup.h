@@ -64,6 +64,9 @@ int eng_cgroup_attach(struct eng_cgroup *cg, pid_t pid, struct mc_error **err);
  * through `tasks` does not take it. */
 #define ENG_CGROUP_JOIN_MAX 4
 int eng_cgroup_join_fds(struct eng_cgroup *cg, int fds[ENG_CGROUP_JOIN_MAX], struct mc_error **err);
+/* v2: the cgroup's folder opened for clone3's CLONE_INTO_CGROUP (the child starts in it,
+ * without the global lock cgroup.procs takes); -1 on v1 or when it cannot be opened. */
+int eng_cgroup_clone_fd(struct eng_cgroup *cg);
 /* Freezes or thaws every process of the cgroup and waits until the kernel says it is done. */
 int eng_cgroup_freeze(struct eng_cgroup *cg, bool frozen, struct mc_error **err);
 /* How many processes the kernel OOM-killed in the cgroup so far. */

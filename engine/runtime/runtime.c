@@ -104,6 +104,7 @@ struct launch {
     int pidfd;
     pid_t pid;
     int pty_fd;
+    bool cgroup_joined; /* cloned into its cgroup */
 };
 
 static void
@@ -197,8 +198,10 @@ prepare_cgroup_join(struct launch *l, struct eng_cgroup *cg, struct mc_error **e
 static int
 join_cgroup(struct launch *l, struct eng_cgroup *cg, struct mc_error **err)
 {
-    /* with join fds the process moved itself before it waits for go */
-    if (cg && l->child.ncgroup_join == 0 && eng_cgroup_attach(cg, l->pid, err) < 0)
+    /* with join fds the process moved itself before it waits for go; cloned into it, it
+     * started there */
+    if (cg && l->child.ncgroup_join == 0 && !l->cgroup_joined &&
+        eng_cgroup_attach(cg, l->pid, err) < 0)
         return mc_error_prefix(err, "cannot move the process into its cgroup: ");
     return send_go(l, err);
 }
@@ -268,12 +271,16 @@ write_id_maps(pid_t pid, const struct eng_rt_config *cfg, struct mc_error **err)
 }
 
 static pid_t
-clone_with_pidfd(uint64_t flags, int *ret_pidfd)
+clone_with_pidfd(uint64_t flags, int *ret_pidfd, int cgroup_fd)
 {
     struct clone_args a;
     memset(&a, 0, sizeof(a));
     a.flags = flags | CLONE_PIDFD;
     a.pidfd = (uint64_t)(uintptr_t)ret_pidfd;
+    if (cgroup_fd >= 0) {
+        a.flags |= CLONE_INTO_CGROUP;
+        a.cgroup = (uint64_t)cgroup_fd;
+    }
     a.exit_signal = SIGCHLD;
     return (pid_t)syscall(SYS_clone3, &a, sizeof(a));
 }
@@ -309,7 +316,15 @@ eng_rt_start(const struct eng_rt_config *cfg, struct eng_rt_process *ret, struct
         l.child.overlay_volatile = vol = xasprintf("%s,volatile", cfg->overlay_data);
     if (prepare_cgroup_join(&l, cfg->proc.cgroup, err) < 0)
         return -1;
-    l.pid = clone_with_pidfd(clone_flags(cfg), &l.pidfd);
+    /* v2: the child starts in its cgroup (Linux 5.7); where the kernel refuses, the engine
+     * moves it by pid as on older kernels */
+    _cleanup_close_ int cgfd = cfg->proc.cgroup && l.child.ncgroup_join == 0
+                                       ? eng_cgroup_clone_fd(cfg->proc.cgroup)
+                                       : -1;
+    l.pid = clone_with_pidfd(clone_flags(cfg), &l.pidfd, cgfd);
+    l.cgroup_joined = l.pid >= 0 && cgfd >= 0;
+    if (l.pid < 0 && cgfd >= 0)
+        l.pid = clone_with_pidfd(clone_flags(cfg), &l.pidfd, -1);
     if (l.pid < 0)
         return mc_error_sys(err, errno, "cannot create the container's namespaces");
     if (l.pid == 0) {
