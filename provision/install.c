@@ -178,14 +178,18 @@ move_file(struct mc_buf *b, const struct prov_file *f)
     _cleanup_free_ char *qp = prov_shell_quote(f->path);
     if (f->mode & 0111)
         mc_buf_printf(b, "chmod %04o %s\n", f->mode & 07777, qt);
+    /* kept: unit_was says what became of it (new, same or replaced) */
     if (f->keep_same)
         mc_buf_printf(b,
                       "if [ -f %s ] && command -v cmp >/dev/null 2>&1 && cmp -s %s %s; then\n"
                       "    rm -f %s\n"
+                      "    unit_was=same\n"
                       "else\n"
+                      "    unit_was=new\n"
+                      "    [ ! -e %s ] || unit_was=replaced\n"
                       "    mv -f %s %s\n"
                       "fi\n",
-                      qp, qt, qp, qt, qt, qp);
+                      qp, qt, qp, qt, qp, qt, qp);
     else
         mc_buf_printf(b, "mv -f %s %s\n", qt, qp);
 }
@@ -196,7 +200,7 @@ prov_script_install_files(const struct prov_file *files, size_t n)
     _cleanup_buf_ struct mc_buf b = MC_BUF_INIT;
     _cleanup_strv_ char **dirs = strv_new();
     mc_buf_puts(&b, "set -e\n"
-                    "n=\n"
+                    "n= unit_was=\n"
                     "trap '[ -z \"$n\" ] || rm -f $n' EXIT\n");
     mc_buf_puts(&b, text_function);
     for (size_t i = 0; i < n; i++) {
@@ -232,8 +236,9 @@ prov_script_install_binary(const char *sum_hex, bool gzipped)
                      "t=/usr/local/bin/.machined.machine-new\n"
                      "trap 'rm -f \"$t\"' EXIT\n"
                      "umask 077\n"
-                     "%s >\"$t\"\n"
-                     "sum=$(sha256sum \"$t\")\n"
+                     /* the sum is taken as the file is written (2 CPUs: together); a tee that
+                      * fails changes it */
+                     "sum=$( (%stee \"$t\" || echo tee-failed) | sha256sum)\n"
                      "sum=${sum%%%% *}\n"
                      "if [ \"$sum\" != %s ]; then\n"
                      "    echo \"the upload arrived damaged: its sha256 on the host is $sum, "
@@ -243,7 +248,7 @@ prov_script_install_binary(const char *sum_hex, bool gzipped)
                      "chmod 0755 \"$t\"\n"
                      "mv -f \"$t\" " PROV_ENGINE_BIN "\n"
                      "trap - EXIT\n",
-                     gzipped ? "gzip -dc" : "cat", sum_hex, sum_hex);
+                     gzipped ? "gzip -dc | " : "", sum_hex, sum_hex);
 }
 
 char *
@@ -299,9 +304,18 @@ static const struct init_desc inits[PROV_INIT__MAX] = {
                   "[ -d $w ] || mkdir -p $w\n"
                   "[ -L $w/machined.service ] || ln -sf /etc/systemd/system/machined.service "
                   "$w/machined.service\n"
-                  "[ \"$(systemctl show -p NeedDaemonReload machined 2>/dev/null)\" = "
+                  /* A new unit that never ran in this boot is read by its first start (systemd
+                   * 246 and later look for unit files that appeared since the last reload):
+                   * no systemctl before the start. A replaced one needs the reload; one kept
+                   * as it was, only when systemd's copy is stale. */
+                  "if [ \"$unit_was\" = replaced ]; then\n"
+                  "    systemctl daemon-reload\n"
+                  "elif [ \"$unit_was\" != new ] || "
+                  "[ -e /run/systemd/units/invocation:machined.service ]; then\n"
+                  "    [ \"$(systemctl show -p NeedDaemonReload machined 2>/dev/null)\" = "
                   "NeedDaemonReload=no ] ||\n"
-                  "    systemctl daemon-reload\n",
+                  "        systemctl daemon-reload\n"
+                  "fi\n",
         .disable = "systemctl disable --quiet --no-reload machined 2>/dev/null || true\n",
         .actions = { "systemctl start machined", "systemctl stop machined",
                      "systemctl restart machined", "systemctl is-active --quiet machined" },

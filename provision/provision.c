@@ -34,6 +34,7 @@ struct run {
     char *engine_binary;
     char **labels, **opts, **env, **sans;
     char *tls_ca, *tls_cert, *tls_key;
+    char *server_cert, *server_key; /* the store's, for the plan */
     int64_t ssh_timeout_ms, step_timeout_ms;
     int64_t last_report_ms;
 };
@@ -56,6 +57,8 @@ run_clear(struct run *r)
     free(r->tls_ca);
     free(r->tls_cert);
     free(r->tls_key);
+    free(r->server_cert);
+    free(r->server_key);
 }
 
 /* ---- what the record says ---- */
@@ -296,11 +299,14 @@ s_certs(struct run *r, char **ret_detail, struct mc_error **err)
     int days = (int)machine_flag_int(r->h, "tls_validity_days", 0);
     if (prov_certs_issue_server(s, name, r->sans, days, err) < 0)
         return -1;
-    _cleanup_free_ char *cert = store_machine_path(s, name, "server.pem");
-    _cleanup_free_ char *key = store_machine_path(s, name, "server-key.pem");
+    free(r->server_cert);
+    free(r->server_key);
+    r->server_cert = store_machine_path(s, name, "server.pem");
+    r->server_key = store_machine_path(s, name, "server-key.pem");
+    /* kept in r: with certs_with_service the service step reads them */
     r->plan.ca_path = r->tls_ca;
-    r->plan.cert_path = cert;
-    r->plan.key_path = key;
+    r->plan.cert_path = r->server_cert;
+    r->plan.key_path = r->server_key;
     _cleanup_free_ char *uploaded = NULL;
     if (prov_step_certs(&r->remote, &r->plan, &uploaded, err) < 0)
         return -1;
@@ -386,6 +392,8 @@ prov_provision_host(struct machine_handle *h, struct mc_error **err)
     _cleanup_(run_clear) struct run r = { 0 };
     if (begin(&r, h, true, err) < 0)
         return -1;
+    /* The certificates go with the service's files: one command (a login shell, a sudo) less. */
+    r.plan.certs_with_service = true;
     int64_t t0 = mc_now_ms();
     if (run_steps(&r, steps, ELEMENTSOF(steps), err) < 0)
         return -1;

@@ -209,26 +209,61 @@ read_local(const char *path, char **ret_data, size_t *ret_len, struct mc_error *
     return mc_read_file(path, 1024 * 1024, ret_data, ret_len, err);
 }
 
+/* The CA, the server certificate and its key, read for prov_file (small). The key is wiped
+ * by certs_clear. */
+struct certs {
+    char *ca, *cert, *key;
+    size_t ca_len, cert_len, key_len;
+};
+
+static void
+certs_clear(struct certs *c)
+{
+    free(c->ca);
+    free(c->cert);
+    if (c->key)
+        mc_free_secret(c->key, c->key_len);
+    *c = (struct certs){ 0 };
+}
+
+static int
+certs_read(const struct prov_plan *p, struct certs *c, struct mc_error **err)
+{
+    if (!p->ca_path || !p->cert_path || !p->key_path)
+        return mc_error_set(err, MC_ERR_FAILED, "No certificates to install (internal error)");
+    if (read_local(p->ca_path, &c->ca, &c->ca_len, err) < 0 ||
+        read_local(p->cert_path, &c->cert, &c->cert_len, err) < 0 ||
+        read_local(p->key_path, &c->key, &c->key_len, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* Appends the three files to files (room for three). */
+static size_t
+certs_files(const struct certs *c, struct prov_file *files)
+{
+    files[0] = (struct prov_file){ PROV_ENGINE_CA, 0644, c->ca, c->ca_len };
+    files[1] = (struct prov_file){ PROV_ENGINE_CERT, 0644, c->cert, c->cert_len };
+    files[2] = (struct prov_file){ PROV_ENGINE_KEY, 0600, c->key, c->key_len };
+    return 3;
+}
+
 int
 prov_step_certs(struct prov_remote *r, const struct prov_plan *p, char **ret_detail,
                 struct mc_error **err)
 {
-    _cleanup_free_ char *ca = NULL, *cert = NULL;
-    char *key = NULL;
-    size_t ca_len = 0, cert_len = 0, key_len = 0;
-    if (read_local(p->ca_path, &ca, &ca_len, err) < 0 ||
-        read_local(p->cert_path, &cert, &cert_len, err) < 0 ||
-        read_local(p->key_path, &key, &key_len, err) < 0)
+    _cleanup_(certs_clear) struct certs c = { 0 };
+    if (certs_read(p, &c, err) < 0)
         return -1;
-    const struct prov_file files[] = {
-        { PROV_ENGINE_CA, 0644, ca, ca_len },
-        { PROV_ENGINE_CERT, 0644, cert, cert_len },
-        { PROV_ENGINE_KEY, 0600, key, key_len },
-    };
-    int rc = install_files(r, "Uploading the certificates and the server key", files,
-                           ELEMENTSOF(files), NULL, p->deadline_ms, err);
-    mc_free_secret(key, key_len);
-    if (rc < 0)
+    if (p->certs_with_service) {
+        *ret_detail = xstrdup("ca.pem, server.pem, server-key.pem go to " PROV_ENGINE_ETC
+                              " with the engine service");
+        return 0;
+    }
+    struct prov_file files[3];
+    size_t n = certs_files(&c, files);
+    if (install_files(r, "Uploading the certificates and the server key", files, n, NULL,
+                      p->deadline_ms, err) < 0)
         return -1;
     *ret_detail = xstrdup("ca.pem, server.pem, server-key.pem in " PROV_ENGINE_ETC);
     return 0;
@@ -258,21 +293,29 @@ prov_step_service(struct prov_remote *r, const struct prov_plan *p, const struct
     _cleanup_free_ char *unit = env ? prov_service_text(f->init, err) : NULL;
     if (!unit)
         return -1;
-    const struct prov_file files[] = {
-        { PROV_ENGINE_CONFIG, 0644, config, strlen(config) },
-        { PROV_ENGINE_ENV, 0600, env, strlen(env) },
-        /* kept when unchanged: systemd then needs no daemon-reload */
-        { prov_service_path(f->init), f->init == PROV_INIT_SYSTEMD ? 0644 : 0755, unit,
-          strlen(unit), true },
-    };
+    _cleanup_(certs_clear) struct certs c = { 0 };
+    struct prov_file files[6];
+    size_t n = 0;
+    if (p->certs_with_service) {
+        if (certs_read(p, &c, err) < 0)
+            return -1;
+        n = certs_files(&c, files);
+    }
+    files[n++] = (struct prov_file){ PROV_ENGINE_CONFIG, 0644, config, strlen(config) };
+    files[n++] = (struct prov_file){ PROV_ENGINE_ENV, 0600, env, strlen(env) };
+    /* kept when unchanged: systemd then needs no daemon-reload */
+    files[n++] = (struct prov_file){ prov_service_path(f->init),
+                                     f->init == PROV_INIT_SYSTEMD ? 0644 : 0755, unit, strlen(unit),
+                                     true };
     _cleanup_free_ char *enable = prov_script_service_enable_restart(f->init);
-    if (install_files(r, "Installing and starting the engine's service", files, ELEMENTSOF(files),
-                      enable, p->deadline_ms, err) < 0)
+    if (install_files(r, "Installing and starting the engine's service", files, n, enable,
+                      p->deadline_ms, err) < 0)
         return prov_engine_log_attach(r, f->init, err);
     *ret_detail =
-            xasprintf("%s service %s, port %d",
+            xasprintf("%s service %s, port %d%s",
                       f->init == PROV_INIT_NONE ? "self-daemonising" : prov_init_name(f->init),
-                      prov_service_path(f->init), p->engine.port);
+                      prov_service_path(f->init), p->engine.port,
+                      p->certs_with_service ? "; the certificates in " PROV_ENGINE_ETC : "");
     return 0;
 }
 

@@ -24,6 +24,9 @@ struct prov_plan {
     const char *key_path;
     bool force_upload;     /* upload even when the host has the same binary (upgrade) */
     const char *cache_dir; /* the store's cache/ (the gzipped binary is kept there), or NULL */
+    /* The certificates travel with the engine service's files (one command less): the certs
+     * step then only checks that they can be read, and the service step installs them. */
+    bool certs_with_service;
     int64_t deadline_ms;
     void (*upload_progress)(void *userdata, uint64_t sent, uint64_t total);
     void *userdata;
@@ -40,11 +43,13 @@ int prov_step_hostname(struct prov_remote *r, const struct prov_plan *p, const s
 /* Uploads machined with its sha256 checked on the host; skipped when the host has it. */
 int prov_step_upload(struct prov_remote *r, const struct prov_plan *p, const struct prov_facts *f,
                      char **ret_detail, struct mc_error **err);
-/* Uploads the CA, the server certificate and its key to /etc/machined (one command). */
+/* Uploads the CA, the server certificate and its key to /etc/machined (one command); with
+ * certs_with_service, only reads them (the service step installs them). */
 int prov_step_certs(struct prov_remote *r, const struct prov_plan *p, char **ret_detail,
                     struct mc_error **err);
-/* Writes config.json, the environment file and the service, enables and (re)starts it, in
- * one command; systemd's daemon-reload only when its copy of the unit is stale. */
+/* Writes config.json, the environment file and the service (and the certificates, with
+ * certs_with_service), enables and (re)starts it, in one command; systemd's daemon-reload only
+ * when its copy of the unit is stale. */
 int prov_step_service(struct prov_remote *r, const struct prov_plan *p, const struct prov_facts *f,
                       char **ret_detail, struct mc_error **err);
 /* Opens the engine port where ufw or firewalld is active; nothing to run when the facts

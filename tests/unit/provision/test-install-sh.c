@@ -1,7 +1,8 @@
 /* The provisioner's shell scripts run by real shells on this machine (dash as /bin/sh, and
  * busybox's sh when it is installed): the multi-file installer writes every file byte for byte
- * with its mode, leaves an identical file alone and refuses input of the wrong length before
- * anything moves; the facts script's builtins read this machine's facts right; the gzipped
+ * with its mode, leaves an identical file alone (and says whether the kept file was new, the
+ * same or replaced) and refuses input of the wrong length before anything moves; the engine
+ * binary's installer checks the sum of what it wrote; the facts script's builtins read this machine's facts right; the gzipped
  * upload unpacks to the same bytes. */
 #include <dirent.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 
 #include <zlib.h>
 
+#include "crypto.h"
 #include "facts.h"
 #include "fs.h"
 #include "gzip.h"
@@ -132,8 +134,10 @@ test_installer(const char *shell)
     rc = run_sh(shell, script, longer.data, longer.len, &e2);
     ok(rc != 0 && access(p_text, F_OK) < 0 && temporaries(sub) == 0,
        "%s: input longer than announced is refused (%s)", shell, e2);
-    rc = run_sh(shell, script, in.data, in.len, &e3);
-    ok(rc == 0, "%s: the installer succeeds %s", shell, e3);
+    _cleanup_free_ char *said = xasprintf("%secho \"unit_was=$unit_was\" >&2\n", script);
+    rc = run_sh(shell, said, in.data, in.len, &e3);
+    ok(rc == 0 && streq(e3, "unit_was=same"),
+       "%s: the installer succeeds, and says the kept file was the same (%s)", shell, e3);
     ok(has_bytes(p_text, text, strlen(text)) && mode_of(p_text) == 0644,
        "%s: a text file arrives byte for byte (backslashes, tabs, spaces, empty line), 0644",
        shell);
@@ -151,9 +155,64 @@ test_installer(const char *shell)
     const char *unit2 = "[Unit]\nDescription=y\n";
     const struct prov_file again[] = { { p_same, 0644, unit2, strlen(unit2), true } };
     _cleanup_free_ char *s2 = prov_script_install_files(again, 1);
+    _cleanup_free_ char *s2said = xasprintf("%secho \"unit_was=$unit_was\" >&2\n", s2);
     _cleanup_free_ char *in2 = xasprintf("%s%s\n", unit2, PROV_INSTALL_END);
-    ok(run_sh(shell, s2, in2, strlen(in2), NULL) == 0 && has_bytes(p_same, unit2, strlen(unit2)),
-       "%s: a changed file is replaced", shell);
+    _cleanup_free_ char *e4 = NULL, *e5 = NULL;
+    rc = run_sh(shell, s2said, in2, strlen(in2), &e4);
+    ok(rc == 0 && has_bytes(p_same, unit2, strlen(unit2)) && streq(e4, "unit_was=replaced"),
+       "%s: a changed file is replaced, and said so (%s)", shell, e4);
+    unlink(p_same);
+    rc = run_sh(shell, s2said, in2, strlen(in2), &e5);
+    ok(rc == 0 && has_bytes(p_same, unit2, strlen(unit2)) && streq(e5, "unit_was=new"),
+       "%s: a file that was not there is new (%s)", shell, e5);
+    mc_error_free(err);
+}
+
+/* The engine binary's installer, with /usr/local/bin replaced by a folder of the test: gzipped
+ * or not, the bytes arrive and are checked by their sha256 as they are written; damaged bytes
+ * are refused and leave nothing. */
+static void
+test_binary(const char *shell)
+{
+    _cleanup_free_ char *dir = xasprintf("%s/%s-bin", tmp, shell);
+    struct mc_error *err = NULL;
+    mc_mkdir_p(dir, 0755, &err);
+    _cleanup_free_ char *bin = mc_path_join(dir, "machined");
+    _cleanup_buf_ struct mc_buf data = MC_BUF_INIT;
+    for (int i = 0; i < 50000; i++)
+        mc_buf_printf(&data, "%d\x01%c", i, i % 251);
+    char sum[MC_SHA256_HEX_LEN + 1];
+    mc_sha256_hex(data.data, data.len, sum);
+    for (int gz = 0; gz <= 1; gz++) {
+        _cleanup_free_ char *s0 = prov_script_install_binary(sum, gz);
+        _cleanup_free_ char *script = NULL;
+        _cleanup_buf_ struct mc_buf b = MC_BUF_INIT;
+        for (const char *p = s0, *q; *p; p = q + strlen("/usr/local/bin")) {
+            if (!(q = strstr(p, "/usr/local/bin"))) {
+                mc_buf_puts(&b, p);
+                break;
+            }
+            mc_buf_append(&b, p, (size_t)(q - p));
+            mc_buf_puts(&b, dir);
+        }
+        script = mc_buf_steal(&b);
+        _cleanup_buf_ struct mc_buf in = MC_BUF_INIT;
+        if (gz)
+            prov_gzip(data.data, data.len, 1, &in, &err);
+        else
+            mc_buf_append(&in, data.data, data.len);
+        unlink(bin);
+        _cleanup_free_ char *e1 = NULL, *e2 = NULL;
+        int rc = run_sh(shell, script, in.data, in.len - 100, &e1);
+        ok(rc == 65 && access(bin, F_OK) < 0 && temporaries(dir) == 0,
+           "%s: a %s binary cut short is refused, nothing left (%s)", shell,
+           gz ? "gzipped" : "plain", e1);
+        rc = run_sh(shell, script, in.data, in.len, &e2);
+        ok(rc == 0 && has_bytes(bin, data.data, data.len) && mode_of(bin) == 0755 &&
+                   temporaries(dir) == 0,
+           "%s: a %s binary arrives whole, 0755, its sum checked (%s)", shell,
+           gz ? "gzipped" : "plain", e2);
+    }
     mc_error_free(err);
 }
 
@@ -222,14 +281,16 @@ main(void)
     tmp = tap_tmpdir();
     signal(SIGPIPE, SIG_IGN); /* a refused input may close the script's stdin early */
     test_installer("sh");
+    test_binary("sh");
     char *argv[] = { "busybox", "true", NULL };
     struct mc_spawn_opts o = { .capture = MC_SPAWN_CAPTURE_OUT | MC_SPAWN_CAPTURE_ERR };
     struct mc_spawn_result res = { 0 };
     struct mc_error *err = NULL;
-    if (mc_spawn(argv, &o, &res, &err) == 0 && res.status == 0)
+    if (mc_spawn(argv, &o, &res, &err) == 0 && res.status == 0) {
         test_installer("busybox");
-    else
-        tap_skip(9, "busybox is not installed (its sh is the shell of minimal hosts)");
+        test_binary("busybox");
+    } else
+        tap_skip(14, "busybox is not installed (its sh is the shell of minimal hosts)");
     mc_spawn_result_free(&res);
     mc_error_free(err);
     test_facts_script();

@@ -135,13 +135,15 @@ test_sudo_systemd_same_binary(void)
     mc_error_free(err);
 }
 
-/* A fresh cloud guest: cloud-init named it (and its 127.0.1.1 line), gzip is there, no firewall
- * tool: four commands in all, the binary gzipped. */
+/* A fresh cloud guest, provisioned as create does (the certificates with the service's
+ * files): cloud-init named it (and its 127.0.1.1 line), gzip is there, no firewall tool: three
+ * commands in all, the binary gzipped. */
 static void
 test_fresh_guest(void)
 {
     _cleanup_free_ char *bin = NULL, *ca = NULL, *cert = NULL, *key = NULL;
     struct prov_plan p = make_plan(&bin, &ca, &cert, &key);
+    p.certs_with_service = true;
     static const char facts[] = "@@arch\nx86_64\n@@hostname\nh1\n@@etc-hostname\nh1\n"
                                 "@@hosts-127.0.1.1\nh1.example h1\n@@init\nsystemd\n"
                                 "systemd-booted\n@@cgroup\ncgroup2\n@@uid\n1000\n@@sudo\n"
@@ -156,13 +158,22 @@ test_fresh_guest(void)
     int commands = 0;
     for (const char *c = t; (c = strstr(c, "$ ")); c++)
         commands += c == t || c[-1] == '\n';
-    is_int(commands, 4, "four commands: facts, upload, certificates, service");
+    is_int(commands, 3, "three commands: facts, upload, the service with the certificates");
+    ok(strstr(t, "# certs: ca.pem, server.pem, server-key.pem go to /etc/machined with the engine "
+                 "service") &&
+               strstr(t, "; the certificates in /etc/machined"),
+       "the certificates travel with the service's files");
+    const char *svc = strstr(t, "text '/etc/machined/.ca.pem.machine-new'");
+    ok(svc && strstr(svc, "text '/etc/machined/.server-key.pem.machine-new'") &&
+               strstr(svc, "systemctl restart machined") &&
+               strstr(svc, "if [ \"$unit_was\" = replaced ]"),
+       "one command installs the certificates and the service, and (re)starts it");
     ok(strstr(t, "# hostname: 'h1' (set already)") && !strstr(t, "hostname \"$h\""),
        "the host name is not set again");
     ok(strstr(t, "# firewall: no host firewall (neither ufw nor firewalld is installed)") &&
                !strstr(t, "ufw status"),
        "no firewall command without a firewall tool");
-    ok(strstr(t, "gzip -dc >\"$t\"") && strstr(t, "gzipped) to /usr/local/bin/machined"),
+    ok(strstr(t, "gzip -dc | tee \"$t\"") && strstr(t, "gzipped) to /usr/local/bin/machined"),
        "the binary travels gzipped");
     prov_remote_clear(&r);
     mc_error_free(err);
