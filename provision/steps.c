@@ -105,8 +105,8 @@ gz_cache_store(const char *path, const struct mc_buf *gz)
     mc_error_free(e);
 }
 
-/* The binary as it travels: gzipped at level 1 (half the bytes) when the host can unpack it,
- * else as it is. *ret_cached: the cache file it came from, if any. */
+/* The binary as it travels: gzipped at level 6 (0.44 of the bytes; level 1 left 0.48, level 9
+ * saves 0.5% more for three times the time) when the host can unpack it, else as it is. *ret_cached: the cache file it came from, if any. */
 static int
 upload_payload(const struct prov_plan *p, const struct prov_facts *f, const char *bin, size_t len,
                const char *sum, struct mc_buf *ret, char **ret_cached, struct mc_error **err)
@@ -123,7 +123,7 @@ upload_payload(const struct prov_plan *p, const struct prov_facts *f, const char
         *ret_cached = TAKE_PTR(cached);
         return 0;
     }
-    if (prov_gzip(bin, len, 1, ret, err) < 0)
+    if (prov_gzip(bin, len, 6, ret, err) < 0)
         return mc_error_prefix(err, "Compressing '%s': ", p->engine_binary);
     if (cached)
         gz_cache_store(cached, ret);
