@@ -7,6 +7,7 @@
 #include "sshkeyfile.h"
 #include "strbuf.h"
 #include "util.h"
+#include "wire.h"
 #include "xalloc.h"
 
 #define OPENSSH_MAGIC     "openssh-key-v1"
@@ -23,47 +24,6 @@ const char *
 mc_key_type_name(enum mc_key_type t)
 {
     return key_type_names[t];
-}
-
-/* Length-prefixed fields of the OpenSSH key format; a failed read leaves the cursor failed. */
-struct wire {
-    const uint8_t *p;
-    size_t left;
-    bool failed;
-};
-
-static bool
-wire_u32(struct wire *w, uint32_t *ret)
-{
-    if (w->failed || w->left < 4)
-        return !(w->failed = true);
-    *ret = (uint32_t)w->p[0] << 24 | (uint32_t)w->p[1] << 16 | (uint32_t)w->p[2] << 8 | w->p[3];
-    w->p += 4;
-    w->left -= 4;
-    return true;
-}
-
-static bool
-wire_string(struct wire *w, const uint8_t **ret, size_t *ret_len)
-{
-    uint32_t n;
-    if (!wire_u32(w, &n))
-        return false;
-    if (n > w->left)
-        return !(w->failed = true);
-    *ret = w->p;
-    *ret_len = n;
-    w->p += n;
-    w->left -= n;
-    return true;
-}
-
-static bool
-wire_string_eq(struct wire *w, const char *s)
-{
-    const uint8_t *p;
-    size_t n;
-    return wire_string(w, &p, &n) && n == strlen(s) && memcmp(p, s, n) == 0;
 }
 
 static int
@@ -119,20 +79,20 @@ classify_openssh(const char *text, size_t len, const char *what, enum mc_key_typ
         rawlen < sizeof(OPENSSH_MAGIC) || memcmp(raw, OPENSSH_MAGIC, sizeof(OPENSSH_MAGIC)) != 0)
         return mc_error_set(err, MC_ERR_INVALID, "The SSH key '%s' is not a valid OpenSSH key.",
                             what);
-    struct wire w = { raw + sizeof(OPENSSH_MAGIC), rawlen - sizeof(OPENSSH_MAGIC), false };
-    bool plain = wire_string_eq(&w, "none");
+    struct mc_wire w = { raw + sizeof(OPENSSH_MAGIC), rawlen - sizeof(OPENSSH_MAGIC), false };
+    bool plain = mc_wire_string_eq(&w, "none");
     const uint8_t *blob, *type;
     size_t bloblen, typelen;
     uint32_t nkeys = 0;
-    wire_string(&w, &blob, &bloblen); /* kdf name */
-    wire_string(&w, &blob, &bloblen); /* kdf options */
-    wire_u32(&w, &nkeys);
-    wire_string(&w, &blob, &bloblen);
+    mc_wire_string(&w, &blob, &bloblen); /* kdf name */
+    mc_wire_string(&w, &blob, &bloblen); /* kdf options */
+    mc_wire_u32(&w, &nkeys);
+    mc_wire_string(&w, &blob, &bloblen);
     if (w.failed || nkeys != 1)
         return mc_error_set(err, MC_ERR_INVALID, "The SSH key '%s' is a malformed OpenSSH key.",
                             what);
-    struct wire pw = { blob, bloblen, false };
-    if (!wire_string(&pw, &type, &typelen))
+    struct mc_wire pw = { blob, bloblen, false };
+    if (!mc_wire_string(&pw, &type, &typelen))
         return mc_error_set(err, MC_ERR_INVALID, "The SSH key '%s' is a malformed OpenSSH key.",
                             what);
     if (classify_type_name((const char *)type, typelen, what, ret, err) < 0)

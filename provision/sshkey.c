@@ -150,8 +150,8 @@ parse_line(char *line, struct prov_hostkey *ret)
     if (mc_base64_decode(b64, strlen(b64), &blob, &n) < 0)
         return false;
     /* The blob starts with the type string: a mismatch is a corrupt line. */
-    struct prov_wire w = { blob, n, false };
-    if (!prov_wire_get_string_eq(&w, type)) {
+    struct mc_wire w = { blob, n, false };
+    if (!mc_wire_string_eq(&w, type)) {
         free(blob);
         return false;
     }

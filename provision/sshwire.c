@@ -17,42 +17,6 @@ prov_wire_put_string(struct mc_buf *b, const void *data, size_t len)
     mc_buf_append(b, data, len);
 }
 
-bool
-prov_wire_get_u32(struct prov_wire *w, uint32_t *ret)
-{
-    if (w->failed || w->left < 4)
-        return !(w->failed = true);
-    *ret = (uint32_t)w->p[0] << 24 | (uint32_t)w->p[1] << 16 | (uint32_t)w->p[2] << 8 | w->p[3];
-    w->p += 4;
-    w->left -= 4;
-    return true;
-}
-
-bool
-prov_wire_get_string(struct prov_wire *w, const uint8_t **ret, size_t *ret_len)
-{
-    uint32_t n;
-    if (!prov_wire_get_u32(w, &n))
-        return false;
-    if (n > w->left)
-        return !(w->failed = true);
-    *ret = w->p;
-    *ret_len = n;
-    w->p += n;
-    w->left -= n;
-    return true;
-}
-
-bool
-prov_wire_get_string_eq(struct prov_wire *w, const char *s)
-{
-    const uint8_t *p;
-    size_t n;
-    if (!prov_wire_get_string(w, &p, &n))
-        return false;
-    return n == strlen(s) && memcmp(p, s, n) == 0;
-}
-
 void
 prov_kexinit_clear(struct prov_kexinit *k)
 {
@@ -62,11 +26,11 @@ prov_kexinit_clear(struct prov_kexinit *k)
 }
 
 static char *
-get_namelist(struct prov_wire *w)
+get_namelist(struct mc_wire *w)
 {
     const uint8_t *p;
     size_t n;
-    if (!prov_wire_get_string(w, &p, &n) || memchr(p, '\0', n))
+    if (!mc_wire_string(w, &p, &n) || memchr(p, '\0', n))
         return NULL;
     return xstrndup((const char *)p, n);
 }
@@ -74,9 +38,9 @@ get_namelist(struct prov_wire *w)
 int
 prov_kexinit_parse(const uint8_t *pkt, size_t len, struct prov_kexinit *ret, struct mc_error **err)
 {
-    struct prov_wire w = { pkt, len, false };
+    struct mc_wire w = { pkt, len, false };
     uint32_t plen;
-    if (!prov_wire_get_u32(&w, &plen) || plen > 35000 || plen > w.left || plen < 1 + 1 + 16)
+    if (!mc_wire_u32(&w, &plen) || plen > 35000 || plen > w.left || plen < 1 + 1 + 16)
         return mc_error_set(err, MC_ERR_INVALID, "The server's first packet has a bad length.");
     uint8_t padding = w.p[0];
     if ((size_t)padding + 1 + 1 + 16 > plen)
@@ -84,7 +48,7 @@ prov_kexinit_parse(const uint8_t *pkt, size_t len, struct prov_kexinit *ret, str
     if (w.p[1] != 20)
         return mc_error_set(err, MC_ERR_INVALID,
                             "The server's first packet is message %u, not KEXINIT (20).", w.p[1]);
-    struct prov_wire body = { w.p + 2 + 16, plen - padding - 2 - 16, false };
+    struct mc_wire body = { w.p + 2 + 16, plen - padding - 2 - 16, false };
     _cleanup_free_ char *kex = get_namelist(&body);
     _cleanup_free_ char *hostkeys = get_namelist(&body);
     if (!kex || !hostkeys)

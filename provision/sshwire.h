@@ -10,22 +10,11 @@
 
 #include "error.h"
 #include "strbuf.h"
+#include "wire.h"
 
 /* Appends a big-endian uint32 / a length-prefixed string. */
 void prov_wire_put_u32(struct mc_buf *b, uint32_t v);
 void prov_wire_put_string(struct mc_buf *b, const void *data, size_t len);
-
-/* A cursor over received bytes. Reads return false (and leave the cursor failed) on overrun. */
-struct prov_wire {
-    const uint8_t *p;
-    size_t left;
-    bool failed;
-};
-bool prov_wire_get_u32(struct prov_wire *w, uint32_t *ret);
-/* Points *ret into the buffer (not NUL-terminated). */
-bool prov_wire_get_string(struct prov_wire *w, const uint8_t **ret, size_t *ret_len);
-/* True when the string at the cursor equals s (and consumes it). */
-bool prov_wire_get_string_eq(struct prov_wire *w, const char *s);
 
 /* The name-lists of a server's SSH_MSG_KEXINIT that matter to us. */
 struct prov_kexinit {
