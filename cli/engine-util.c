@@ -26,7 +26,7 @@ cli_human_ago(int64_t then_s, int64_t now_s)
 {
     char buf[64];
     int64_t d = now_s > then_s ? now_s - then_s : 0;
-    return xasprintf("%s ago", mc_human_duration(d * 1000, buf, sizeof(buf)));
+    return xasprintf("%s ago", mc_human_duration(d * 1000000000LL, buf, sizeof(buf)));
 }
 
 char *

@@ -117,9 +117,10 @@ mc_parse_rfc3339(const char *s, int64_t *ret_ns)
 }
 
 const char *
-mc_human_duration(int64_t ms, char *buf, size_t len)
+mc_human_duration(int64_t ns, char *buf, size_t len)
 {
-    int64_t s = ms / 1000;
+    int64_t s = ns / 1000000000;
+    int64_t hours = (ns + 1800000000000LL) / 3600000000000LL; /* rounded, as go-units */
     if (s < 1)
         snprintf(buf, len, "Less than a second");
     else if (s == 1)
@@ -128,20 +129,20 @@ mc_human_duration(int64_t ms, char *buf, size_t len)
         snprintf(buf, len, "%lld seconds", (long long)s);
     else if (s / 60 == 1)
         snprintf(buf, len, "About a minute");
-    else if (s < 3600)
+    else if (s / 60 < 60)
         snprintf(buf, len, "%lld minutes", (long long)(s / 60));
-    else if ((s + 1800) / 3600 == 1)
+    else if (hours == 1)
         snprintf(buf, len, "About an hour");
-    else if (s < 48 * 3600)
-        snprintf(buf, len, "%lld hours", (long long)((s + 1800) / 3600));
-    else if (s < 7 * 24 * 3600 * 2)
-        snprintf(buf, len, "%lld days", (long long)(s / 86400));
-    else if (s < 30 * 24 * 3600 * 3)
-        snprintf(buf, len, "%lld weeks", (long long)(s / (7 * 86400)));
-    else if (s < 365 * 24 * 3600 * 2)
-        snprintf(buf, len, "%lld months", (long long)(s / (30 * 86400)));
+    else if (hours < 48)
+        snprintf(buf, len, "%lld hours", (long long)hours);
+    else if (hours < 24 * 7 * 2)
+        snprintf(buf, len, "%lld days", (long long)(hours / 24));
+    else if (hours < 24 * 30 * 2)
+        snprintf(buf, len, "%lld weeks", (long long)(hours / 24 / 7));
+    else if (hours < 24 * 365 * 2)
+        snprintf(buf, len, "%lld months", (long long)(hours / 24 / 30));
     else
-        snprintf(buf, len, "%lld years", (long long)(s / (365 * 86400)));
+        snprintf(buf, len, "%lld years", (long long)(s / 3600 / 24 / 365));
     return buf;
 }
 

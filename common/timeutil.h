@@ -19,8 +19,9 @@ int mc_parse_rfc3339(const char *s, int64_t *ret_ns);
 /* A time as the docker CLI sends since= and until=: RFC 3339, or seconds since the epoch with
  * an optional fraction ("1700000000.5"), into ns since the epoch. -1 when it is neither. */
 int mc_parse_unix_time(const char *s, int64_t *ret_ns);
-/* "3 seconds", "About a minute", "2 hours" — docker's HumanDuration wording. */
-const char *mc_human_duration(int64_t ms, char *buf, size_t len);
+/* A duration in ns as "3 seconds", "About a minute", "2 hours": docker's HumanDuration
+ * (go-units), the same thresholds and rounding. */
+const char *mc_human_duration(int64_t ns, char *buf, size_t len);
 /* Sleeps ms milliseconds (restarts on EINTR). */
 void mc_sleep_ms(int64_t ms);
 

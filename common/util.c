@@ -200,8 +200,8 @@ mc_hex_encode(const uint8_t *in, size_t n, char *out)
     out[2 * n] = '\0';
 }
 
-static int
-hexval(char c)
+int
+mc_hex_digit(char c)
 {
     if (c >= '0' && c <= '9')
         return c - '0';
@@ -216,7 +216,7 @@ int
 mc_hex_decode(const char *in, uint8_t *out, size_t n)
 {
     for (size_t i = 0; i < n; i++) {
-        int hi = hexval(in[2 * i]), lo = hi < 0 ? -1 : hexval(in[2 * i + 1]);
+        int hi = mc_hex_digit(in[2 * i]), lo = hi < 0 ? -1 : mc_hex_digit(in[2 * i + 1]);
         if (hi < 0 || lo < 0)
             return -1;
         out[i] = (uint8_t)(hi << 4 | lo);
@@ -228,7 +228,7 @@ bool
 mc_is_hex(const char *s, size_t len)
 {
     for (size_t i = 0; i < len; i++)
-        if (hexval(s[i]) < 0)
+        if (mc_hex_digit(s[i]) < 0)
             return false;
     return true;
 }

@@ -50,6 +50,8 @@ const char *mc_format_size(uint64_t bytes, char *buf, size_t len);
 void mc_hex_encode(const uint8_t *in, size_t n, char *out);
 /* Decodes exactly 2n hex digits into n bytes. */
 int mc_hex_decode(const char *in, uint8_t *out, size_t n);
+/* The value of one hex digit (either case), -1 for any other character. */
+int mc_hex_digit(char c);
 bool mc_is_hex(const char *s, size_t len);
 
 /* Levenshtein distance, for "did you mean". */

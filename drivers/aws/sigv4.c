@@ -86,18 +86,6 @@ aws_uri_encode(const char *s, size_t len, bool keep_slash)
     return mc_buf_steal(&b);
 }
 
-static int
-hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* Decodes %XX escapes (a malformed escape is kept as it is). */
 static char *
 uri_decode(const char *s, size_t len)
@@ -106,8 +94,8 @@ uri_decode(const char *s, size_t len)
     mc_buf_reserve(&b, len);
     for (size_t i = 0; i < len; i++) {
         int hi, lo;
-        if (s[i] == '%' && i + 2 < len && (hi = hexval(s[i + 1])) >= 0 &&
-            (lo = hexval(s[i + 2])) >= 0) {
+        if (s[i] == '%' && i + 2 < len && (hi = mc_hex_digit(s[i + 1])) >= 0 &&
+            (lo = mc_hex_digit(s[i + 2])) >= 0) {
             mc_buf_putc(&b, (char)(hi << 4 | lo));
             i += 2;
             continue;

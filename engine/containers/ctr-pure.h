@@ -42,8 +42,6 @@ struct eng_ctr_state_info {
  * "Up 1 second (Paused)", "Restarting (1) 5 seconds ago", "Dead", "Removal In Progress") at
  * time now_ns; newly allocated. */
 char *eng_ctr_status_text(const struct eng_ctr_state_info *s, int64_t now_ns);
-/* go-units' HumanDuration, which docker uses for that column. */
-const char *eng_ctr_human_duration(int64_t ns, char *buf, size_t len);
 
 /* ---- restart policies ---- */
 

@@ -4,6 +4,7 @@
 
 #include "ctr-pure.h"
 #include "json.h"
+#include "timeutil.h"
 #include "util.h"
 #include "xalloc.h"
 
@@ -28,49 +29,18 @@ eng_ctr_state_from_name(const char *name)
     return -1;
 }
 
-const char *
-eng_ctr_human_duration(int64_t ns, char *buf, size_t len)
-{
-    int64_t s = ns / 1000000000;
-    int64_t hours = (ns + 1800000000000LL) / 3600000000000LL;
-    if (s < 1)
-        snprintf(buf, len, "Less than a second");
-    else if (s == 1)
-        snprintf(buf, len, "1 second");
-    else if (s < 60)
-        snprintf(buf, len, "%lld seconds", (long long)s);
-    else if (s / 60 == 1)
-        snprintf(buf, len, "About a minute");
-    else if (s / 60 < 60)
-        snprintf(buf, len, "%lld minutes", (long long)(s / 60));
-    else if (hours == 1)
-        snprintf(buf, len, "About an hour");
-    else if (hours < 48)
-        snprintf(buf, len, "%lld hours", (long long)hours);
-    else if (hours < 24 * 7 * 2)
-        snprintf(buf, len, "%lld days", (long long)(hours / 24));
-    else if (hours < 24 * 30 * 2)
-        snprintf(buf, len, "%lld weeks", (long long)(hours / 24 / 7));
-    else if (hours < 24 * 365 * 2)
-        snprintf(buf, len, "%lld months", (long long)(hours / 24 / 30));
-    else
-        snprintf(buf, len, "%lld years", (long long)(s / 3600 / 24 / 365));
-    return buf;
-}
-
 char *
 eng_ctr_status_text(const struct eng_ctr_state_info *s, int64_t now_ns)
 {
     char d[64];
     switch (s->state) {
     case ENG_CTR_RUNNING:
-        return xasprintf("Up %s", eng_ctr_human_duration(now_ns - s->started_ns, d, sizeof(d)));
+        return xasprintf("Up %s", mc_human_duration(now_ns - s->started_ns, d, sizeof(d)));
     case ENG_CTR_PAUSED:
-        return xasprintf("Up %s (Paused)",
-                         eng_ctr_human_duration(now_ns - s->started_ns, d, sizeof(d)));
+        return xasprintf("Up %s (Paused)", mc_human_duration(now_ns - s->started_ns, d, sizeof(d)));
     case ENG_CTR_RESTARTING:
         return xasprintf("Restarting (%d) %s ago", s->exit_code,
-                         eng_ctr_human_duration(now_ns - s->finished_ns, d, sizeof(d)));
+                         mc_human_duration(now_ns - s->finished_ns, d, sizeof(d)));
     case ENG_CTR_REMOVING:
         return xstrdup("Removal In Progress");
     case ENG_CTR_DEAD:
@@ -84,7 +54,7 @@ eng_ctr_status_text(const struct eng_ctr_state_info *s, int64_t now_ns)
         if (s->finished_ns == 0)
             return xstrdup("");
         return xasprintf("Exited (%d) %s ago", s->exit_code,
-                         eng_ctr_human_duration(now_ns - s->finished_ns, d, sizeof(d)));
+                         mc_human_duration(now_ns - s->finished_ns, d, sizeof(d)));
     }
 }
 

@@ -72,7 +72,8 @@ test_time_json_crypto(void)
     ok(mc_parse_unix_time("soon", &ns) < 0 && mc_parse_unix_time("1.", &ns) < 0 &&
                mc_parse_unix_time("-5", &ns) < 0 && mc_parse_unix_time("1.1234567890", &ns) < 0,
        "not a unix time: refused");
-    is_str(mc_human_duration(90 * 1000, buf, sizeof(buf)), "About a minute", "human duration");
+    is_str(mc_human_duration(90 * 1000000000LL, buf, sizeof(buf)), "About a minute",
+           "human duration");
 
     struct mc_error *err = NULL;
     _cleanup_json_ json_t *j = mc_json_parse("{\"a\":\"x\",\"n\":3}", 15, "test", &err);
