@@ -8,18 +8,16 @@ import pty
 import re
 import select
 import shutil
-import signal
 import subprocess
 import sys
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, "..", "engine-api"))
-from enginelib import (DOCKER, Machined, Tap, busybox_rootfs_tar, docker_save_tar,  # noqa: E402
-                       image_config, make_certs, make_tmp, need_root)
+from enginelib import (DOCKER, Dockerd, Machined, Tap, busybox_rootfs_tar,  # noqa: E402
+                       docker_save_tar, image_config, make_certs, make_tmp, need_root)
 
 MACHINE = os.environ.get("MACHINE_BIN", "machine")
-DOCKERD = "/usr/sbin/dockerd"
 
 __all__ = ["DOCKER", "MACHINE", "Machined", "Tap", "busybox_rootfs_tar", "docker_save_tar",
            "image_config", "make_certs", "make_tmp", "need_root", "Dockerd", "clean_env",
@@ -145,59 +143,6 @@ def mask(s):
     for rx, rep in MASKS:
         s = rx.sub(rep, s)
     return s
-
-
-class Dockerd:
-    """Debian's dockerd (docker.io) in its own network and mount namespaces, with its own data
-    root, exec root, pid file and unix socket under tmp; stopped by pid."""
-
-    def __init__(self, tmp):
-        self.dir = os.path.join(tmp, "dockerd")
-        self.sock = os.path.join(self.dir, "docker.sock")
-        self.proc = None
-
-    def start(self, env):
-        os.makedirs(self.dir, exist_ok=True)
-        log = open(os.path.join(self.dir, "log"), "w")
-        # unshare execs dockerd in place, so the Popen pid is dockerd's.
-        self.proc = subprocess.Popen(
-            ["unshare", "--net", "--mount", "--propagation", "private", DOCKERD,
-             "--data-root", os.path.join(self.dir, "root"),
-             "--exec-root", os.path.join(self.dir, "exec"),
-             "--pidfile", os.path.join(self.dir, "pid"), "-H", "unix://" + self.sock,
-             "--iptables=false", "--ip6tables=false", "--bridge=none",
-             "--storage-driver=overlay2", "--log-level=warn"],
-            stdout=log, stderr=log)
-        for _ in range(600):
-            if run([DOCKER, "version"], env)[0] == 0:
-                return
-            if self.proc.poll() is not None:
-                break
-            time.sleep(0.1)
-        raise RuntimeError("dockerd did not start: " + self.log())
-
-    def log(self):
-        try:
-            with open(os.path.join(self.dir, "log")) as f:
-                return f.read()[-3000:]
-        except OSError:
-            return ""
-
-    def stop(self):
-        p = self.proc
-        if p and p.poll() is None:
-            p.send_signal(signal.SIGTERM)
-            try:
-                p.wait(30)
-            except subprocess.TimeoutExpired:
-                p.kill()
-                p.wait()
-        # dockerd started its containerd; it is ours too, and ends by its pid file.
-        try:
-            with open(os.path.join(self.dir, "exec", "containerd", "containerd.pid")) as f:
-                os.kill(int(f.read()), signal.SIGTERM)
-        except (OSError, ValueError):
-            pass
 
 
 def keep_or_remove(tmp):

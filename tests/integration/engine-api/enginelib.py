@@ -330,3 +330,74 @@ def oci_layout_tar(name, layers, config, gzip_layers=True):
         _add_bytes(t, "index.json", json.dumps(index).encode())
         _add_bytes(t, "oci-layout", b'{"imageLayoutVersion":"1.0.0"}')
     return bio.getvalue(), "sha256:" + sha256(cfgb)
+
+
+DOCKERD = "/usr/sbin/dockerd"
+
+
+class Dockerd:
+    """Debian's dockerd (docker.io) in its own network and mount namespaces, with its own data
+    root, exec root, pid file and unix socket under tmp; stopped by pid. The anchor of the
+    differential tests."""
+
+    def __init__(self, tmp):
+        self.dir = os.path.join(tmp, "dockerd")
+        self.sock = os.path.join(self.dir, "docker.sock")
+        self.proc = None
+
+    def start(self, env):
+        """Starts it and waits until `docker version` answers with env (which points at
+        unix://self.sock)."""
+        os.makedirs(self.dir, exist_ok=True)
+        log = open(os.path.join(self.dir, "log"), "w")
+        # unshare execs dockerd in place, so the Popen pid is dockerd's.
+        self.proc = subprocess.Popen(
+            ["unshare", "--net", "--mount", "--propagation", "private", DOCKERD,
+             "--data-root", os.path.join(self.dir, "root"),
+             "--exec-root", os.path.join(self.dir, "exec"),
+             "--pidfile", os.path.join(self.dir, "pid"), "-H", "unix://" + self.sock,
+             "--iptables=false", "--ip6tables=false", "--bridge=none",
+             "--storage-driver=overlay2", "--log-level=warn"],
+            stdout=log, stderr=log)
+        for _ in range(600):
+            if subprocess.run([DOCKER, "version"], env=env, capture_output=True).returncode == 0:
+                return
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.1)
+        raise RuntimeError("dockerd did not start: " + self.log())
+
+    def log(self):
+        try:
+            with open(os.path.join(self.dir, "log")) as f:
+                return f.read()[-3000:]
+        except OSError:
+            return ""
+
+    def stop(self):
+        p = self.proc
+        if p and p.poll() is None:
+            p.send_signal(signal.SIGTERM)
+            try:
+                p.wait(30)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        # dockerd started its containerd; it is ours too, and ends by its pid file.
+        try:
+            with open(os.path.join(self.dir, "exec", "containerd", "containerd.pid")) as f:
+                os.kill(int(f.read()), signal.SIGTERM)
+        except (OSError, ValueError):
+            pass
+
+
+def differential_env(tmp, host):
+    """The environment of a differential run: the stock CLI at host, speaking dockerd 20.10's
+    API version (1.41), with its own config folder under tmp and no TLS settings inherited."""
+    env = dict(os.environ)
+    for k in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT"):
+        env.pop(k, None)
+    env["DOCKER_HOST"] = host
+    env["DOCKER_API_VERSION"] = "1.41"
+    env["DOCKER_CONFIG"] = os.path.join(tmp, "docker-config")
+    return env

@@ -10,14 +10,14 @@ and is stopped by pid. Names and folders are unique to this run (engine-runtime-
 import os
 import re
 import shutil
-import signal
 import socket
 import subprocess
 import sys
 import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "engine-api"))
-from enginelib import DOCKER, Machined, Tap, busybox_rootfs_tar, make_certs, make_tmp, need_root
+from enginelib import (DOCKER, Dockerd, Machined, Tap, busybox_rootfs_tar, differential_env,
+                       make_certs, make_tmp, need_root)
 
 tap = Tap()
 need_root(tap)
@@ -30,54 +30,11 @@ CERTS = os.path.join(T, "certs")
 make_certs(CERTS)
 CGPARENT = "machined-engine-runtime-diff-%d" % os.getpid()
 m = Machined(T, CERTS, extra=["--cgroup-parent", CGPARENT])
-dockerd = {"proc": None}
-
-
-def start_dockerd():
-    d = os.path.join(T, "dockerd")
-    os.makedirs(d)
-    sock = os.path.join(d, "docker.sock")
-    log = open(os.path.join(d, "log"), "w")
-    dockerd["proc"] = subprocess.Popen(
-        ["unshare", "--net", "--mount", "--propagation", "private", "/usr/sbin/dockerd",
-         "--data-root", os.path.join(d, "root"), "--exec-root", os.path.join(d, "exec"),
-         "--pidfile", os.path.join(d, "pid"), "-H", "unix://" + sock, "--iptables=false",
-         "--ip6tables=false", "--bridge=none", "--storage-driver=overlay2", "--log-level=warn"],
-        stdout=log, stderr=log)
-    env = base_env("unix://" + sock)
-    for _ in range(600):
-        if subprocess.run([DOCKER, "version"], env=env, capture_output=True).returncode == 0:
-            return env
-        if dockerd["proc"].poll() is not None:
-            break
-        time.sleep(0.1)
-    raise RuntimeError("dockerd did not start: " + open(os.path.join(d, "log")).read()[-2000:])
-
-
-def stop_dockerd():
-    p = dockerd["proc"]
-    if p and p.poll() is None:
-        p.send_signal(signal.SIGTERM)
-        try:
-            p.wait(30)
-        except subprocess.TimeoutExpired:
-            p.kill()
-            p.wait()
-    try:
-        pid = int(open(os.path.join(T, "dockerd", "exec", "containerd", "containerd.pid")).read())
-        os.kill(pid, signal.SIGTERM)
-    except (OSError, ValueError):
-        pass
+d = Dockerd(T)
 
 
 def base_env(host):
-    env = dict(os.environ)
-    for k in ("DOCKER_TLS_VERIFY", "DOCKER_CERT_PATH", "DOCKER_CONTEXT"):
-        env.pop(k, None)
-    env["DOCKER_HOST"] = host
-    env["DOCKER_API_VERSION"] = "1.41"
-    env["DOCKER_CONFIG"] = os.path.join(T, "docker-config")
-    return env
+    return differential_env(T, host)
 
 
 MASKS = [
@@ -260,7 +217,8 @@ def journey(env):
 
 
 try:
-    denv = start_dockerd()
+    denv = base_env("unix://" + d.sock)
+    d.start(denv)
     m.start()
     menv = base_env("unix://" + m.sock)
     rootfs = os.path.join(T, "rootfs.tar")
@@ -284,7 +242,7 @@ except Exception as e:
     tap.ok(False, "unexpected exception: %r" % e, traceback.format_exc() + m.read_log())
 finally:
     m.stop()
-    stop_dockerd()
+    d.stop()
     for root in ["/sys/fs/cgroup"] + [os.path.join("/sys/fs/cgroup", c)
                                        for c in os.listdir("/sys/fs/cgroup")]:
         d = os.path.join(root, CGPARENT)
